@@ -1,0 +1,32 @@
+# The project's commands. `make run` and `make test` install what they need first.
+.PHONY: run test test-app test-contracts bench soak lint bootstrap clean
+
+PYTEST_ARGS ?=
+
+run:
+	bash scripts/bootstrap.sh
+	.venv/bin/python scripts/stack.py run
+
+test:
+	bash scripts/bootstrap.sh --browser
+	.venv/bin/python scripts/stack.py test $(PYTEST_ARGS)
+	[ ! -f contracts/test.sh ] || bash contracts/test.sh
+
+bench:
+	bash scripts/bootstrap.sh
+	$$(command -v uv || echo .venv/bin/uv) pip install -q --python .venv/bin/python -r requirements/bench.txt
+	.venv/bin/python -m benchmarks.run
+
+soak:
+	bash scripts/bootstrap.sh
+	.venv/bin/python scripts/stack.py test -m soak --hypothesis-profile soak
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+bootstrap:
+	bash scripts/bootstrap.sh --browser
+
+clean:
+	rm -rf var/test

@@ -1,0 +1,1 @@
+"""Wallet identity, Sign-In with Ethereum and (later) the unified account pages."""

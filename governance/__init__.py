@@ -1,0 +1,1 @@
+"""Committee roster, cases, votes, decisions and slashing execution (arrives with the governance issues)."""

@@ -1,0 +1,8 @@
+"""App config for markets."""
+
+from django.apps import AppConfig
+
+
+class MarketsConfig(AppConfig):
+    name = "markets"
+    default_auto_field = "django.db.models.BigAutoField"
