@@ -8,13 +8,12 @@ from django.conf import settings
 from django.contrib.auth import login, logout
 from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema
+from eth_utils import to_checksum_address
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-
-from eth_utils import to_checksum_address
 
 from .services import SignInError, SiweExpectations, siwe_login, siwe_message_text, siwe_nonce_issue
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import pwd
@@ -87,10 +88,8 @@ class Stack:
         """Stop app processes first, then the services they use; SIGKILL whatever lingers."""
         for proc in reversed(self.procs):
             if proc.popen.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.popen.pid, proc.stop_signal)
-                except ProcessLookupError:
-                    pass
         deadline = time.monotonic() + 15
         for proc in reversed(self.procs):
             remaining = max(0.1, deadline - time.monotonic())
@@ -98,10 +97,8 @@ class Stack:
                 proc.popen.wait(timeout=remaining)
             except subprocess.TimeoutExpired:
                 log(f"{proc.name} did not stop in time; killing it")
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.popen.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 proc.popen.wait()
         self.procs.clear()
         if self._short_dir is not None:
@@ -138,15 +135,41 @@ class Stack:
             if as_root:
                 os.chown(data, run_as["user"], run_as["group"])  # type: ignore[arg-type]
             subprocess.run(  # noqa: S603
-                [str(bindir / "initdb"), "-D", str(data), "-U", "exchange", "--auth=trust", "-E", "UTF8",
-                 "--no-instructions", "--locale=C"],
-                check=True, stdout=subprocess.DEVNULL, cwd="/", **run_as,  # type: ignore[arg-type]
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "exchange",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-instructions",
+                    "--locale=C",
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                cwd="/",
+                **run_as,  # type: ignore[arg-type]
             )
         port = "5432"  # names the socket file only: TCP is off, so no port can clash
         self.spawn(
             "postgres",
-            [str(bindir / "postgres"), "-D", str(data), "-k", str(sock), "-p", port, "-c", "listen_addresses=",
-             "-c", "fsync=off" if not self.persistent else "fsync=on", "-c", "max_connections=200"],
+            [
+                str(bindir / "postgres"),
+                "-D",
+                str(data),
+                "-k",
+                str(sock),
+                "-p",
+                port,
+                "-c",
+                "listen_addresses=",
+                "-c",
+                "fsync=off" if not self.persistent else "fsync=on",
+                "-c",
+                "max_connections=200",
+            ],
             stop_signal=signal.SIGINT,  # "fast" shutdown: SIGTERM would wait for clients to leave
             **run_as,
         )
@@ -160,8 +183,9 @@ class Stack:
         deadline = time.monotonic() + READY_TIMEOUT_S
         while True:
             try:
-                with psycopg.connect(host=str(sock), port=port, user="exchange", dbname="postgres",
-                                     autocommit=True) as conn:
+                with psycopg.connect(
+                    host=str(sock), port=port, user="exchange", dbname="postgres", autocommit=True
+                ) as conn:
                     exists = conn.execute("select 1 from pg_database where datname='exchange'").fetchone()
                     if not exists:
                         conn.execute("create database exchange")
@@ -178,8 +202,9 @@ class Stack:
         port = free_port()
         (self.base / "redis").mkdir(exist_ok=True)
         save = ["--save", "60", "1"] if self.persistent else ["--save", "", "--appendonly", "no"]
-        self.spawn("redis", [redis, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(self.base / "redis"),
-                             *save])
+        self.spawn(
+            "redis", [redis, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(self.base / "redis"), *save]
+        )
         wait_tcp("redis", port, self, probe=b"PING\r\n", expect=b"+PONG")
         return f"redis://127.0.0.1:{port}/0"
 
@@ -266,12 +291,50 @@ def cmd_run(args: argparse.Namespace) -> int:
             if has_command(command):
                 manage(env, command)
         port = free_port(args.port)
-        stack.spawn("web", [str(ROOT / ".venv/bin/uvicorn"), "exchange_os_web.asgi:application", "--host",
-                            "127.0.0.1", "--port", str(port), "--lifespan", "off"], env=env)
-        stack.spawn("worker", [str(ROOT / ".venv/bin/celery"), "-A", "exchange_os_web", "worker",
-                               "--loglevel", "INFO", "--concurrency", "2", "-n", "worker@%h"], env=env)
-        stack.spawn("beat", [str(ROOT / ".venv/bin/celery"), "-A", "exchange_os_web", "beat", "--loglevel", "INFO",
-                             "--schedule", str(stack.base / "celerybeat-schedule")], env=env)
+        stack.spawn(
+            "web",
+            [
+                str(ROOT / ".venv/bin/uvicorn"),
+                "exchange_os_web.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--lifespan",
+                "off",
+            ],
+            env=env,
+        )
+        stack.spawn(
+            "worker",
+            [
+                str(ROOT / ".venv/bin/celery"),
+                "-A",
+                "exchange_os_web",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+                "-n",
+                "worker@%h",
+            ],
+            env=env,
+        )
+        stack.spawn(
+            "beat",
+            [
+                str(ROOT / ".venv/bin/celery"),
+                "-A",
+                "exchange_os_web",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(stack.base / "celerybeat-schedule"),
+            ],
+            env=env,
+        )
         if has_command("run_engine"):
             stack.spawn("sequencer", [str(VENV_PY), "manage.py", "run_engine"], env=env)
         wait_tcp("web", port, stack, probe=b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n", expect=b"HTTP/1.1")
