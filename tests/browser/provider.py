@@ -7,8 +7,9 @@ _SCRIPT = r"""
   const RPC_URL = __RPC_URL__;
   const ACCOUNT = __ACCOUNT__;
   const NODE_CHAIN_ID = 31337;
-  let chainId = __CHAIN_ID__;      // the chain the "wallet" claims to be on; switchable
-  let connected = false;
+  // Like a real wallet, the chosen chain and the connection survive page loads (per tab).
+  let chainId = Number(sessionStorage.getItem("testWallet.chain") || __CHAIN_ID__);
+  let connected = sessionStorage.getItem("testWallet.connected") === "1";
   const listeners = {};
   const emit = (event, value) => (listeners[event] || []).forEach((fn) => fn(value));
   let id = 0;
@@ -31,7 +32,7 @@ _SCRIPT = r"""
   window.__testWallet = {
     rejectNext: false,
     calls: [],
-    setChain(next) { chainId = next; emit("chainChanged", "0x" + next.toString(16)); },
+    setChain(next) { chainId = next; sessionStorage.setItem("testWallet.chain", String(next)); emit("chainChanged", "0x" + next.toString(16)); },
   };
   window.ethereum = {
     isTestWallet: true,
@@ -50,6 +51,7 @@ _SCRIPT = r"""
       switch (method) {
         case "eth_requestAccounts":
           connected = true;
+          sessionStorage.setItem("testWallet.connected", "1");
           emit("accountsChanged", [ACCOUNT]);
           return [ACCOUNT.toLowerCase()];
         case "eth_accounts":
