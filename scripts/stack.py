@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import json
 import os
 import pwd
@@ -275,6 +276,17 @@ def has_command(name: str) -> bool:
 def cmd_run(args: argparse.Namespace) -> int:
     stack = Stack(base=ROOT / "var" / "run", persistent=True)
     stack.base.mkdir(parents=True, exist_ok=True)
+    # One stack per folder: a second `make run` would fight the first over the same cluster.
+    lock = open(stack.base / "stack.lock", "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        raise SystemExit(f"Another `make run` is already running here (pid {lock.read().strip() or '?'}).") from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(str(os.getpid()))
+    lock.flush()
     stopping = False
 
     def on_signal(signum: int, _frame: object) -> None:
