@@ -2,6 +2,8 @@
 .PHONY: run test test-app test-contracts bench soak lint bootstrap clean
 
 PYTEST_ARGS ?=
+# The venv's tools (uv among them, when bootstrap installed it there) come first.
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
 run:
 	bash scripts/bootstrap.sh
@@ -14,7 +16,7 @@ test:
 
 bench:
 	bash scripts/bootstrap.sh
-	$$(command -v uv || echo .venv/bin/uv) pip install -q --python .venv/bin/python -r requirements/bench.txt
+	uv pip install -q --python .venv/bin/python -r requirements/bench.txt
 	.venv/bin/python -m benchmarks.run
 
 soak:
@@ -24,6 +26,8 @@ soak:
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	DATABASE_URL=postgres://lint@localhost/lint REDIS_URL=redis://localhost:1/0 CHAIN_RPC_URL=http://localhost:1 \
+	  .venv/bin/mypy accounts exchange_os_web chain markets governance
 
 bootstrap:
 	bash scripts/bootstrap.sh --browser

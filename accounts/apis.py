@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import login, logout
 from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -70,16 +70,29 @@ class NonceApi(APIView):
         expect = _expectations(request)
         nonce = siwe_nonce_issue(session_key=_session_key(request))
         iso = "%Y-%m-%dT%H:%M:%S.000Z"
+        issued_at = nonce.created_at.strftime(iso)
+        expiration_time = (nonce.created_at + timedelta(seconds=settings.SIWE_NONCE_TTL_S)).strftime(iso)
+        statement = "Sign in to Exchange OS."
+        message = siwe_message_text(
+            address=to_checksum_address(payload.validated_data["address"]),
+            domain=expect.domain,
+            uri=f"{expect.uri_origin}/",
+            chain_id=expect.chain_id,
+            nonce=nonce.nonce,
+            issued_at=issued_at,
+            expiration_time=expiration_time,
+            statement=statement,
+        )
         data = {
+            "message": message,
             "nonce": nonce.nonce,
             "domain": expect.domain,
             "uri": f"{expect.uri_origin}/",
             "chain_id": expect.chain_id,
-            "issued_at": nonce.created_at.strftime(iso),
-            "expiration_time": (nonce.created_at + timedelta(seconds=settings.SIWE_NONCE_TTL_S)).strftime(iso),
-            "statement": "Sign in to Exchange OS.",
+            "issued_at": issued_at,
+            "expiration_time": expiration_time,
+            "statement": statement,
         }
-        data["message"] = siwe_message_text(address=to_checksum_address(payload.validated_data["address"]), **data)
         return Response(self.OutputSerializer(data).data)
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 from siwe import (
     DomainMismatch,
     ExpiredMessage,
