@@ -10,11 +10,11 @@ from exchange_os_web.asgi import application
 
 async def _ping() -> dict:
     communicator = WebsocketCommunicator(application, "/ws/ping/", headers=[(b"origin", b"http://localhost")])
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=10)
     assert connected
     await communicator.send_json_to({"id": 7})
-    reply = await communicator.receive_json_from(timeout=5)
-    await communicator.disconnect()
+    reply = await communicator.receive_json_from(timeout=10)
+    await communicator.disconnect(timeout=10)
     return reply
 
 
