@@ -1,0 +1,342 @@
+"""Price-time priority order book for one market: integer prices (ticks) and sizes (lots).
+
+Each price level is a doubly linked list of resting orders (FIFO), so an order is unlinked
+in O(1) given its node. Levels live in a dict keyed by price; the best price comes from a
+binary heap of prices (bids negated) with lazy deletion of emptied levels. The heap is
+derived data: it never enters snapshots or the state hash.
+
+The book knows nothing about balances. ``match_*`` consumes liquidity and reports what
+happened as a list of ``(maker_order, code)`` pairs, in order: ``code > 0`` is a fill of
+that many lots; ``EXPIRED`` / ``SELF_TRADE`` mean the maker was removed unfilled.
+"""
+
+from __future__ import annotations
+
+from heapq import heapify, heappop, heappush
+
+__all__ = ["Order", "Level", "Book", "EXPIRED", "SELF_TRADE", "STP_RESTING", "STP_TAKING", "STP_BOTH"]
+
+EXPIRED = -1
+SELF_TRADE = -2
+
+STP_RESTING = 0
+STP_TAKING = 1
+STP_BOTH = 2
+
+
+class Order:
+    """A live order. The book uses the linking fields; the engine owns the accounting ones."""
+
+    __slots__ = (
+        "order_id",
+        "account",
+        "is_buy",
+        "price",
+        "qty",
+        "expiry_ts",
+        "prev",
+        "next",
+        "level",
+        # engine accounting
+        "market_id",
+        "client_id",
+        "size",
+        "reserved",
+        "fee_w",
+        "tif",
+        "order_type",
+    )
+
+    def __init__(
+        self,
+        order_id: int,
+        account: str,
+        is_buy: bool,
+        price: int,
+        qty: int,
+        expiry_ts: int = 0,
+        market_id: str = "",
+        client_id: str = "",
+        size: int = 0,
+        reserved: int = 0,
+        fee_w: int = 0,
+        tif: str = "gtc",
+        order_type: str = "limit",
+    ) -> None:
+        self.order_id = order_id
+        self.account = account
+        self.is_buy = is_buy
+        self.price = price
+        self.qty = qty  # lots remaining
+        self.expiry_ts = expiry_ts  # 0 = never
+        # prev / next / level are set by Book.insert; an Order exists only to rest in a book
+        self.prev: Order | None
+        self.next: Order | None
+        self.level: Level | None
+        self.market_id = market_id
+        self.client_id = client_id
+        self.size = size or qty  # original size, lots
+        self.reserved = reserved  # funds held for this order (quote for buys, base for sells)
+        self.fee_w = fee_w  # sum of fill notional * fee bps so far (see engine fee rules)
+        self.tif = tif
+        self.order_type = order_type
+
+
+class Level:
+    """All resting orders at one price, oldest first."""
+
+    __slots__ = ("price", "head", "tail", "total")
+
+    def __init__(self, price: int) -> None:
+        self.price = price
+        self.head: Order | None = None
+        self.tail: Order | None = None
+        self.total = 0  # lots
+
+
+class Book:
+    """One market's bids and asks."""
+
+    __slots__ = ("bids", "asks", "bid_heap", "ask_heap")
+
+    def __init__(self) -> None:
+        self.bids: dict[int, Level] = {}
+        self.asks: dict[int, Level] = {}
+        self.bid_heap: list[int] = []  # negated prices
+        self.ask_heap: list[int] = []
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def best_bid(self) -> int | None:
+        heap, levels = self.bid_heap, self.bids
+        while heap:
+            p = -heap[0]
+            if p in levels:
+                return p
+            heappop(heap)
+        return None
+
+    def best_ask(self) -> int | None:
+        heap, levels = self.ask_heap, self.asks
+        while heap:
+            p = heap[0]
+            if p in levels:
+                return p
+            heappop(heap)
+        return None
+
+    def levels(self, is_buy: bool) -> list[Level]:
+        """Levels of one side in priority order (bids high to low, asks low to high)."""
+        side = self.bids if is_buy else self.asks
+        return [side[p] for p in sorted(side, reverse=is_buy)]
+
+    def can_fill(self, is_buy: bool, limit: int, qty: int, account: str | None, ts: int, stp: int) -> bool:
+        """Would ``match_*`` fill ``qty`` in full? Pure: mirrors matching without mutating."""
+        if is_buy:
+            prices = sorted(p for p in self.asks if p <= limit)
+            side = self.asks
+        else:
+            prices = sorted((p for p in self.bids if p >= limit), reverse=True)
+            side = self.bids
+        for p in prices:
+            o = side[p].head
+            while o is not None:
+                if o.expiry_ts and o.expiry_ts <= ts:
+                    pass
+                elif account is not None and o.account == account:
+                    if stp != STP_RESTING:
+                        return False
+                else:
+                    qty -= o.qty
+                    if qty <= 0:
+                        return True
+                o = o.next
+        return False
+
+    # -- mutation --------------------------------------------------------------------------
+
+    def insert(self, o: Order) -> None:
+        """Append a resting order at the back of its price level."""
+        p = o.price
+        if o.is_buy:
+            levels = self.bids
+            lvl = levels.get(p)
+            if lvl is None:
+                lvl = levels[p] = Level(p)
+                heappush(self.bid_heap, -p)
+        else:
+            levels = self.asks
+            lvl = levels.get(p)
+            if lvl is None:
+                lvl = levels[p] = Level(p)
+                heappush(self.ask_heap, p)
+        tail = lvl.tail
+        o.prev = tail
+        o.next = None
+        if tail is None:
+            lvl.head = o
+        else:
+            tail.next = o
+        lvl.tail = o
+        lvl.total += o.qty
+        o.level = lvl
+
+    def remove(self, o: Order) -> None:
+        """Unlink a resting order in O(1)."""
+        lvl = o.level
+        assert lvl is not None, "order is not resting"
+        prev, nxt = o.prev, o.next
+        if prev is None:
+            lvl.head = nxt
+        else:
+            prev.next = nxt
+        if nxt is None:
+            lvl.tail = prev
+        else:
+            nxt.prev = prev
+        lvl.total -= o.qty
+        o.prev = o.next = None
+        o.level = None
+        if lvl.head is None:
+            if o.is_buy:
+                del self.bids[lvl.price]
+                if len(self.bid_heap) > 2 * len(self.bids) + 64:
+                    self.bid_heap = sorted(-p for p in self.bids)
+            else:
+                del self.asks[lvl.price]
+                if len(self.ask_heap) > 2 * len(self.asks) + 64:
+                    self.ask_heap = sorted(self.asks)
+
+    def match_buy(
+        self, limit: int, qty: int, account: str | None, ts: int, stp: int, execs: list[tuple[Order, int]]
+    ) -> tuple[int, bool]:
+        """Take asks priced <= limit. Returns (lots left, stopped by self-trade prevention)."""
+        levels = self.asks
+        heap = self.ask_heap
+        append = execs.append
+        while qty and heap:
+            p = heap[0]
+            if p > limit:
+                break
+            lvl = levels.get(p)
+            if lvl is None:
+                heappop(heap)
+                continue
+            o = lvl.head
+            consumed = 0
+            stopped = False
+            while o is not None:
+                if o.expiry_ts and o.expiry_ts <= ts:
+                    append((o, EXPIRED))
+                elif account is not None and o.account == account:
+                    if stp == STP_TAKING:
+                        stopped = True
+                        break
+                    append((o, SELF_TRADE))
+                    if stp == STP_BOTH:
+                        consumed += o.qty
+                        o.level = None
+                        o = o.next
+                        stopped = True
+                        break
+                else:
+                    oq = o.qty
+                    if oq > qty:
+                        o.qty = oq - qty
+                        consumed += qty
+                        append((o, qty))
+                        qty = 0
+                        break
+                    o.qty = 0
+                    qty -= oq
+                    consumed += oq
+                    append((o, oq))
+                    o.level = None
+                    o = o.next
+                    if not qty:
+                        break
+                    continue
+                # removed unfilled (expired or self-trade)
+                consumed += o.qty
+                o.level = None
+                o = o.next
+            lvl.total -= consumed
+            if o is None:
+                del levels[p]
+                heappop(heap)
+            else:
+                lvl.head = o
+                o.prev = None
+            if stopped:
+                return qty, True
+        return qty, False
+
+    def match_sell(
+        self, limit: int, qty: int, account: str | None, ts: int, stp: int, execs: list[tuple[Order, int]]
+    ) -> tuple[int, bool]:
+        """Take bids priced >= limit. Returns (lots left, stopped by self-trade prevention)."""
+        levels = self.bids
+        heap = self.bid_heap
+        append = execs.append
+        while qty and heap:
+            p = -heap[0]
+            if p < limit:
+                break
+            lvl = levels.get(p)
+            if lvl is None:
+                heappop(heap)
+                continue
+            o = lvl.head
+            consumed = 0
+            stopped = False
+            while o is not None:
+                if o.expiry_ts and o.expiry_ts <= ts:
+                    append((o, EXPIRED))
+                elif account is not None and o.account == account:
+                    if stp == STP_TAKING:
+                        stopped = True
+                        break
+                    append((o, SELF_TRADE))
+                    if stp == STP_BOTH:
+                        consumed += o.qty
+                        o.level = None
+                        o = o.next
+                        stopped = True
+                        break
+                else:
+                    oq = o.qty
+                    if oq > qty:
+                        o.qty = oq - qty
+                        consumed += qty
+                        append((o, qty))
+                        qty = 0
+                        break
+                    o.qty = 0
+                    qty -= oq
+                    consumed += oq
+                    append((o, oq))
+                    o.level = None
+                    o = o.next
+                    if not qty:
+                        break
+                    continue
+                consumed += o.qty
+                o.level = None
+                o = o.next
+            lvl.total -= consumed
+            if o is None:
+                del levels[p]
+                heappop(heap)
+            else:
+                lvl.head = o
+                o.prev = None
+            if stopped:
+                return qty, True
+        return qty, False
+
+    def rebuild_heaps(self) -> None:
+        """Recreate the derived heaps from the level dicts (after restore)."""
+        self.bid_heap = [-p for p in self.bids]
+        heapify(self.bid_heap)
+        self.ask_heap = list(self.asks)
+        heapify(self.ask_heap)

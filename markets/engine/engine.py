@@ -1,0 +1,849 @@
+"""The deterministic trading state machine: ``Engine.apply(command) -> list[event]``.
+
+One Engine holds all markets and accounts. It reads no clock and no randomness; iteration
+that affects results is over insertion-ordered structures built by the command sequence
+itself, or explicitly sorted. See docs/engine.md for the public contract.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from . import commands as C
+from . import events as E
+from .book import EXPIRED, STP_BOTH, STP_RESTING, STP_TAKING, Book, Order
+from .enums import CancelReason, MarketKind, MarketStatus, RejectReason, WithdrawalStatus
+
+__all__ = ["Engine", "PROTOCOL_FEE_ACCOUNT", "SYSTEM_PREFIX", "deployer_fee_account", "insurance_account"]
+
+SNAPSHOT_VERSION = 1
+BPS = 10_000
+MAX_FEE_BPS = 1_000  # 10 %
+SYSTEM_PREFIX = "sys:"
+PROTOCOL_FEE_ACCOUNT = "sys:protocol"
+
+_STP_CODES = {
+    "cancel_resting": STP_RESTING,
+    "cancel_taking": STP_TAKING,
+    "cancel_both": STP_BOTH,
+}
+_SIDES = {"buy": True, "sell": False}
+_SHAPES = frozenset(
+    [("limit", tif) for tif in ("gtc", "ioc", "fok", "post_only")] + [("market", tif) for tif in ("ioc", "fok")]
+)
+_RESTING_TIFS = frozenset(("gtc", "post_only"))
+
+_C_EXPIRED = CancelReason.EXPIRED.value
+_C_SELF_TRADE = CancelReason.SELF_TRADE.value
+_C_IOC = CancelReason.IOC.value
+
+
+def deployer_fee_account(deployer: str) -> str:
+    """Ledger account that collects a deployer's share of fees."""
+    return f"{SYSTEM_PREFIX}deployer:{deployer}"
+
+
+def insurance_account(market_id: str) -> str:
+    """Ledger account of a market's insurance fund."""
+    return f"{SYSTEM_PREFIX}insurance:{market_id}"
+
+
+class _Reject(Exception):
+    def __init__(self, reason: RejectReason, detail: str) -> None:
+        self.reason = reason
+        self.detail = detail
+
+
+def _reject(reason: RejectReason, detail: str) -> NoReturn:
+    raise _Reject(reason, detail)
+
+
+class Account:
+    """Balances and live orders of one ledger account (trader or system)."""
+
+    __slots__ = ("account_id", "free", "reserved", "orders", "client_ids", "live_client", "withdraw_nonce", "system")
+
+    def __init__(self, account_id: str) -> None:
+        self.account_id = account_id
+        self.free: dict[str, int] = {}
+        self.reserved: dict[str, int] = {}
+        self.orders: dict[int, Order] = {}  # live (resting) orders
+        self.client_ids: set[str] = set()  # every client id ever accepted
+        self.live_client: dict[str, int] = {}  # client id -> order id, resting orders only
+        self.withdraw_nonce = 0
+        self.system = account_id.startswith(SYSTEM_PREFIX)
+
+
+class Market:
+    """A market's spec, status and book, plus precomputed fee constants."""
+
+    __slots__ = (
+        "market_id",
+        "kind",
+        "base",
+        "quote",
+        "tick",
+        "lot",
+        "min_size",
+        "maker_bps",
+        "taker_bps",
+        "share_bps",
+        "deployer",
+        "deployer_account",
+        "insurance_account",
+        "status",
+        "book",
+        "take_bps",
+        "rest_bps",
+    )
+
+    def __init__(self, c: C.LaunchMarket) -> None:
+        self.market_id = c.market_id
+        self.kind = c.kind
+        self.base = c.base_asset
+        self.quote = c.quote_asset
+        self.tick = c.tick_size
+        self.lot = c.lot_size
+        self.min_size = c.min_size
+        self.maker_bps = c.maker_fee_bps
+        self.taker_bps = c.taker_fee_bps
+        self.share_bps = c.deployer_fee_share_bps
+        self.deployer = c.deployer
+        self.deployer_account = deployer_fee_account(c.deployer)
+        self.insurance_account = insurance_account(c.market_id)
+        self.status = MarketStatus.ACTIVE.value
+        self.book = Book()
+        # fee rate bounding the reservation while an order may still take / once it rests
+        self.take_bps = max(c.taker_fee_bps, c.maker_fee_bps, 0)
+        self.rest_bps = max(c.maker_fee_bps, 0)
+
+    def spec(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "base_asset": self.base,
+            "quote_asset": self.quote,
+            "tick_size": self.tick,
+            "lot_size": self.lot,
+            "min_size": self.min_size,
+            "maker_fee_bps": self.maker_bps,
+            "taker_fee_bps": self.taker_bps,
+            "deployer_fee_share_bps": self.share_bps,
+            "deployer": self.deployer,
+        }
+
+
+class Withdrawal:
+    __slots__ = ("withdrawal_id", "account", "asset", "amount", "nonce", "expiry_ts", "status")
+
+    def __init__(
+        self, withdrawal_id: str, account: str, asset: str, amount: int, nonce: int, expiry_ts: int, status: str
+    ) -> None:
+        self.withdrawal_id = withdrawal_id
+        self.account = account
+        self.asset = asset
+        self.amount = amount
+        self.nonce = nonce
+        self.expiry_ts = expiry_ts
+        self.status = status
+
+
+class Engine:
+    """All trading state, changed only by ``apply``."""
+
+    def __init__(self) -> None:
+        self.seq = 0  # last event sequence number handed out
+        self.last_ts = 0  # ts of the last accepted command
+        self.next_order_id = 1
+        self.next_trade_id = 1
+        self.accounts: dict[str, Account] = {PROTOCOL_FEE_ACCOUNT: Account(PROTOCOL_FEE_ACCOUNT)}
+        self.markets: dict[str, Market] = {}
+        self.orders: dict[int, Order] = {}  # every resting order
+        self.deposits: set[str] = set()
+        self.withdrawals: dict[str, Withdrawal] = {}
+        self._handlers: dict[type[Any], Callable[[Any], list[Any]]] = {
+            C.DepositCredit: self._deposit_credit,
+            C.WithdrawRequest: self._withdraw_request,
+            C.WithdrawExpire: self._withdraw_expire,
+            C.WithdrawExecuted: self._withdraw_executed,
+            C.LaunchMarket: self._launch_market,
+            C.HaltMarket: self._halt_market,
+            C.PlaceOrder: self._place_order,
+            C.CancelOrder: self._cancel_order,
+            C.CancelAll: self._cancel_all,
+        }
+
+    # -- entry point -----------------------------------------------------------------------
+
+    def apply(self, cmd: C.Command) -> list[E.Event]:
+        """Apply one command; return its events. An invalid command yields one ``Rejected``.
+
+        A rejected command changes nothing but ``seq`` (its Rejected event takes the next number).
+        """
+        cls = type(cmd)
+        handler = self._handlers.get(cls)
+        try:
+            if handler is None:
+                _reject(RejectReason.INVALID_COMMAND, f"unknown command {cls.__name__}")
+            # field types: PlaceOrder (the hot path) checks its own fields inline, more cheaply
+            if cls is not _PlaceOrder and tuple(map(type, cmd)) != _FIELD_TYPES[cls]:
+                _reject(RejectReason.INVALID_COMMAND, _type_mismatch(cmd))
+            ts = cmd.ts
+            if type(ts) is not int:
+                _reject(RejectReason.INVALID_COMMAND, _type_mismatch(cmd))
+            if ts < self.last_ts:
+                _reject(RejectReason.TIMESTAMP_REGRESSION, f"ts {ts} is before the last accepted ts {self.last_ts}")
+            out = handler(cmd)
+        except _Reject as r:
+            self.seq += 1
+            return [E.Rejected(self.seq, C.TYPE_NAMES.get(cls, cls.__name__), r.reason.value, r.detail, _ref(cmd))]
+        self.last_ts = ts
+        return out
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _trader(self, account_id: str) -> Account:
+        acct = self.accounts.get(account_id)
+        if acct is None:
+            _reject(RejectReason.UNKNOWN_ACCOUNT, f"account {account_id!r} has never received a deposit")
+        if acct.system:
+            _reject(RejectReason.SYSTEM_ACCOUNT, f"{account_id!r} is a system account")
+        return acct
+
+    def _account(self, account_id: str) -> Account:
+        acct = self.accounts.get(account_id)
+        if acct is None:
+            acct = self.accounts[account_id] = Account(account_id)
+        return acct
+
+    def _drop(self, o: Order, reason: str, out: list[Any]) -> None:
+        """Forget a live order that already left the book; release its reservation."""
+        acct = self.accounts[o.account]
+        m = self.markets[o.market_id]
+        asset = m.quote if o.is_buy else m.base
+        res = o.reserved
+        if res:
+            acct.reserved[asset] -= res
+            acct.free[asset] += res
+            o.reserved = 0
+        oid = o.order_id
+        del self.orders[oid]
+        del acct.orders[oid]
+        if o.client_id:
+            del acct.live_client[o.client_id]
+        self.seq += 1
+        out.append(E.OrderCancelled(self.seq, o.market_id, oid, o.account, o.qty, reason))
+
+    # -- funds -----------------------------------------------------------------------------
+
+    def _deposit_credit(self, c: C.DepositCredit) -> list[Any]:
+        if not c.deposit_id:
+            _reject(RejectReason.INVALID_FIELD, "deposit_id must not be empty")
+        if c.deposit_id in self.deposits:
+            _reject(RejectReason.DUPLICATE_DEPOSIT_ID, f"deposit {c.deposit_id!r} was already credited")
+        if not c.account or c.account.startswith(SYSTEM_PREFIX):
+            _reject(RejectReason.SYSTEM_ACCOUNT, f"cannot deposit to {c.account!r}")
+        if not c.asset:
+            _reject(RejectReason.INVALID_FIELD, "asset must not be empty")
+        if c.amount <= 0:
+            _reject(RejectReason.INVALID_AMOUNT, f"deposit amount must be positive, got {c.amount}")
+        self.deposits.add(c.deposit_id)
+        acct = self._account(c.account)
+        acct.free[c.asset] = acct.free.get(c.asset, 0) + c.amount
+        acct.reserved.setdefault(c.asset, 0)
+        self.seq += 1
+        return [E.DepositCredited(self.seq, c.deposit_id, c.account, c.asset, c.amount)]
+
+    def _withdraw_request(self, c: C.WithdrawRequest) -> list[Any]:
+        if not c.withdrawal_id:
+            _reject(RejectReason.INVALID_FIELD, "withdrawal_id must not be empty")
+        if c.withdrawal_id in self.withdrawals:
+            _reject(RejectReason.DUPLICATE_WITHDRAWAL_ID, f"withdrawal {c.withdrawal_id!r} already exists")
+        acct = self._trader(c.account)
+        if c.amount <= 0:
+            _reject(RejectReason.INVALID_AMOUNT, f"withdrawal amount must be positive, got {c.amount}")
+        if c.expiry_ts <= c.ts:
+            _reject(RejectReason.EXPIRED, f"expiry_ts {c.expiry_ts} is not after ts {c.ts}")
+        free = acct.free.get(c.asset, 0)
+        if free < c.amount:
+            _reject(RejectReason.INSUFFICIENT_BALANCE, f"free {c.asset} balance {free} < {c.amount}")
+        acct.free[c.asset] = free - c.amount
+        acct.withdraw_nonce += 1
+        w = Withdrawal(
+            c.withdrawal_id,
+            c.account,
+            c.asset,
+            c.amount,
+            acct.withdraw_nonce,
+            c.expiry_ts,
+            WithdrawalStatus.PENDING.value,
+        )
+        self.withdrawals[c.withdrawal_id] = w
+        self.seq += 1
+        return [E.WithdrawalAuthorized(self.seq, w.withdrawal_id, w.account, w.asset, w.amount, w.nonce, w.expiry_ts)]
+
+    def _pending(self, withdrawal_id: str) -> Withdrawal:
+        w = self.withdrawals.get(withdrawal_id)
+        if w is None:
+            _reject(RejectReason.UNKNOWN_WITHDRAWAL, f"no withdrawal {withdrawal_id!r}")
+        if w.status != WithdrawalStatus.PENDING:
+            _reject(RejectReason.WITHDRAWAL_NOT_PENDING, f"withdrawal {withdrawal_id!r} is already {w.status}")
+        return w
+
+    def _withdraw_expire(self, c: C.WithdrawExpire) -> list[Any]:
+        w = self._pending(c.withdrawal_id)
+        if c.ts < w.expiry_ts:
+            _reject(RejectReason.WITHDRAWAL_NOT_EXPIRED, f"withdrawal expires at {w.expiry_ts}, ts is {c.ts}")
+        w.status = WithdrawalStatus.EXPIRED.value
+        acct = self.accounts[w.account]
+        acct.free[w.asset] += w.amount
+        self.seq += 1
+        return [E.WithdrawalExpired(self.seq, w.withdrawal_id, w.account, w.asset, w.amount)]
+
+    def _withdraw_executed(self, c: C.WithdrawExecuted) -> list[Any]:
+        w = self._pending(c.withdrawal_id)
+        w.status = WithdrawalStatus.EXECUTED.value
+        self.seq += 1
+        return [E.WithdrawalExecuted(self.seq, w.withdrawal_id, w.account, w.asset, w.amount)]
+
+    # -- markets ---------------------------------------------------------------------------
+
+    def _launch_market(self, c: C.LaunchMarket) -> list[Any]:
+        if not c.market_id:
+            _reject(RejectReason.BAD_MARKET_SPEC, "market_id must not be empty")
+        if c.market_id in self.markets:
+            _reject(RejectReason.DUPLICATE_MARKET_ID, f"market {c.market_id!r} already exists")
+        if c.kind not in (MarketKind.SPOT, MarketKind.PERP, MarketKind.PREDICTION):
+            _reject(RejectReason.BAD_MARKET_SPEC, f"unknown market kind {c.kind!r}")
+        if c.kind != MarketKind.SPOT:
+            _reject(RejectReason.NOT_SUPPORTED, f"{c.kind} markets are not supported yet")
+        if not c.base_asset or not c.quote_asset or c.base_asset == c.quote_asset:
+            _reject(RejectReason.BAD_MARKET_SPEC, "base and quote assets must be set and differ")
+        if c.tick_size <= 0 or c.lot_size <= 0 or c.min_size <= 0:
+            _reject(RejectReason.BAD_MARKET_SPEC, "tick_size, lot_size and min_size must be positive")
+        if not 0 <= c.taker_fee_bps <= MAX_FEE_BPS:
+            _reject(RejectReason.BAD_MARKET_SPEC, f"taker_fee_bps must be within 0..{MAX_FEE_BPS}")
+        if not -c.taker_fee_bps <= c.maker_fee_bps <= MAX_FEE_BPS:
+            _reject(
+                RejectReason.BAD_MARKET_SPEC,
+                f"maker_fee_bps must be within -taker_fee_bps..{MAX_FEE_BPS} (a rebate never exceeds the taker fee)",
+            )
+        if not 0 <= c.deployer_fee_share_bps <= BPS:
+            _reject(RejectReason.BAD_MARKET_SPEC, f"deployer_fee_share_bps must be within 0..{BPS}")
+        if not c.deployer or c.deployer.startswith(SYSTEM_PREFIX):
+            _reject(RejectReason.BAD_MARKET_SPEC, "deployer must be an address")
+        m = Market(c)
+        self.markets[c.market_id] = m
+        for acct_id in (m.deployer_account, m.insurance_account):
+            acct = self._account(acct_id)
+            acct.free.setdefault(m.quote, 0)
+            acct.reserved.setdefault(m.quote, 0)
+        proto = self.accounts[PROTOCOL_FEE_ACCOUNT]
+        proto.free.setdefault(m.quote, 0)
+        proto.reserved.setdefault(m.quote, 0)
+        self.seq += 1
+        return [
+            E.MarketLaunched(
+                self.seq,
+                c.market_id,
+                c.kind,
+                c.base_asset,
+                c.quote_asset,
+                c.tick_size,
+                c.lot_size,
+                c.min_size,
+                c.maker_fee_bps,
+                c.taker_fee_bps,
+                c.deployer_fee_share_bps,
+                c.deployer,
+                m.deployer_account,
+                m.insurance_account,
+            )
+        ]
+
+    def _market(self, market_id: str) -> Market:
+        m = self.markets.get(market_id)
+        if m is None:
+            _reject(RejectReason.UNKNOWN_MARKET, f"no market {market_id!r}")
+        return m
+
+    def _halt_market(self, c: C.HaltMarket) -> list[Any]:
+        m = self._market(c.market_id)
+        if m.status == MarketStatus.HALTED:
+            _reject(RejectReason.MARKET_HALTED, f"market {c.market_id!r} is already halted")
+        out: list[Any] = []
+        book = m.book
+        resting = [o for side in (True, False) for lvl in book.levels(side) for o in _walk(lvl.head)]
+        resting.sort(key=_order_id)
+        for o in resting:
+            book.remove(o)
+            self._drop(o, CancelReason.HALT.value, out)
+        m.status = MarketStatus.HALTED.value
+        self.seq += 1
+        out.append(E.MarketHalted(self.seq, c.market_id, c.reason))
+        return out
+
+    # -- orders ----------------------------------------------------------------------------
+
+    def _place_order(self, c: C.PlaceOrder) -> list[Any]:
+        # hot path: one unpack instead of a dozen attribute reads
+        ts, account, market_id, side, price, size, order_type, tif, stp_name, cid, expiry, reduce_only = c
+        if (
+            type(price) is not int
+            or type(size) is not int
+            or type(expiry) is not int
+            or type(account) is not str
+            or type(market_id) is not str
+            or type(side) is not str
+            or type(order_type) is not str
+            or type(tif) is not str
+            or type(stp_name) is not str
+            or type(cid) is not str
+            or type(reduce_only) is not bool
+        ):
+            _reject(RejectReason.INVALID_COMMAND, _type_mismatch(c))
+        m = self.markets.get(market_id)
+        if m is None:
+            _reject(RejectReason.UNKNOWN_MARKET, f"no market {market_id!r}")
+        if m.status != "active":
+            _reject(RejectReason.MARKET_HALTED, f"market {market_id!r} is halted")
+        acct = self.accounts.get(account)
+        if acct is None or acct.system:
+            acct = self._trader(account)
+        is_buy = _SIDES.get(side)
+        if is_buy is None:
+            _reject(RejectReason.INVALID_FIELD, f"side must be buy or sell, got {side!r}")
+        if (order_type, tif) not in _SHAPES:
+            if order_type == "limit":
+                _reject(RejectReason.INVALID_FIELD, f"tif must be one of gtc, ioc, fok, post_only, got {tif!r}")
+            if order_type == "market":
+                _reject(RejectReason.INVALID_FIELD, f"a market order's tif must be ioc or fok, got {tif!r}")
+            _reject(RejectReason.INVALID_FIELD, f"order_type must be limit or market, got {order_type!r}")
+        stp = _STP_CODES.get(stp_name)
+        if stp is None:
+            _reject(
+                RejectReason.INVALID_FIELD,
+                f"stp must be cancel_resting, cancel_taking or cancel_both, got {stp_name!r}",
+            )
+        if reduce_only:
+            _reject(RejectReason.NOT_SUPPORTED, "reduce_only is not supported on spot markets")
+        if price <= 0:
+            _reject(RejectReason.INVALID_PRICE, f"price must be a positive number of ticks, got {price}")
+        if size < m.min_size:
+            if size <= 0:
+                _reject(RejectReason.INVALID_SIZE, f"size must be a positive number of lots, got {size}")
+            _reject(RejectReason.SIZE_BELOW_MINIMUM, f"size {size} is below the minimum of {m.min_size} lots")
+        if expiry:
+            if expiry < 0:
+                _reject(RejectReason.INVALID_FIELD, f"expiry_ts must be 0 (never) or positive, got {expiry}")
+            if expiry <= ts:
+                _reject(RejectReason.EXPIRED, f"expiry_ts {expiry} is not after ts {ts}")
+        if cid and cid in acct.client_ids:
+            _reject(RejectReason.DUPLICATE_CLIENT_ID, f"client_id {cid!r} was already used by this account")
+        book = m.book
+        if tif == "post_only":
+            if is_buy:
+                best = book.best_ask()
+                if best is not None and best <= price:
+                    _reject(RejectReason.POST_ONLY_WOULD_CROSS, f"buy at {price} would cross the best ask {best}")
+            else:
+                best = book.best_bid()
+                if best is not None and best >= price:
+                    _reject(RejectReason.POST_ONLY_WOULD_CROSS, f"sell at {price} would cross the best bid {best}")
+        if is_buy:
+            asset = m.quote
+            notional = price * size * m.tick
+            need = notional - (notional * (m.rest_bps if tif == "post_only" else m.take_bps)) // -BPS
+        else:
+            asset = m.base
+            need = size * m.lot
+        free_d = acct.free
+        free = free_d.get(asset, 0)
+        if free < need:
+            _reject(
+                RejectReason.INSUFFICIENT_BALANCE,
+                f"needs {need} {asset} (price, size and worst-case fee), free balance is {free}",
+            )
+        if tif == "fok" and not book.can_fill(is_buy, price, size, account, ts, stp):
+            _reject(RejectReason.FOK_CANNOT_FILL, f"cannot fill {size} lots at {price} or better right now")
+
+        # ---- accepted: from here on nothing may reject ----
+        seq = self.seq
+        oid = self.next_order_id
+        self.next_order_id = oid + 1
+        res_d = acct.reserved
+        free_d[asset] = free - need
+        res_d[asset] = res_d.get(asset, 0) + need
+        if cid:
+            acct.client_ids.add(cid)
+        seq += 1
+        # tuple.__new__ skips NamedTuple's Python-level __new__: same object, a third of the cost
+        out: list[Any] = [
+            _new(_OrderAccepted, (seq, market_id, oid, account, cid, side, order_type, tif, price, size, expiry))
+        ]
+        execs: list[tuple[Order, int]] = []
+        rem = size
+        stopped = False
+        if is_buy:
+            heap = book.ask_heap
+            if heap and heap[0] <= price:
+                rem, stopped = book.match_buy(price, size, account, ts, stp, execs)
+        else:
+            heap = book.bid_heap
+            if heap and -heap[0] >= price:
+                rem, stopped = book.match_sell(price, size, account, ts, stp, execs)
+
+        taker_w = 0
+        quote = m.quote
+        base = m.base
+        if execs:
+            # settle fills in order; fee rules: docs/engine.md "Fees"
+            accounts = self.accounts
+            orders = self.orders
+            tick = m.tick
+            lot = m.lot
+            tbps = m.taker_bps
+            mbps = m.maker_bps
+            rest_bps = m.rest_bps
+            share = m.share_bps
+            trade_id = self.next_trade_id
+            fee_total = 0
+            dep_total = 0
+            t_quote = 0  # buy: quote spent; sell: quote received (net of fees)
+            t_base = 0  # lots bought / sold
+            Trade = E.Trade
+            Cancelled = E.OrderCancelled
+            new = _new
+            for o, code in execs:
+                macct = accounts[o.account]
+                if code > 0:
+                    p = o.price
+                    n = p * code * tick
+                    tw2 = taker_w + n * tbps
+                    tfee = (taker_w // -BPS) - (tw2 // -BPS)  # ceil(tw2/BPS) - ceil(taker_w/BPS)
+                    taker_w = tw2
+                    mw = o.fee_w
+                    if mbps >= 0:
+                        mw2 = mw + n * mbps
+                        mfee = (mw // -BPS) - (mw2 // -BPS)
+                        o.fee_w = mw = mw2
+                    else:
+                        mfee = -((n * -mbps) // BPS)
+                    t_base += code
+                    mq = o.qty
+                    if is_buy:
+                        # maker sold base for quote
+                        t_quote += n + tfee
+                        moved = code * lot
+                        o.reserved -= moved
+                        macct.reserved[base] -= moved
+                        mf = macct.free
+                        mf[quote] = mf.get(quote, 0) + n - mfee
+                    else:
+                        # maker bought base with quote
+                        t_quote += n - tfee
+                        rn = p * mq * tick
+                        new_need = rn + (mw // -BPS) - ((mw + rn * rest_bps) // -BPS) if mq else 0
+                        old = o.reserved
+                        o.reserved = new_need
+                        macct.reserved[quote] -= old - new_need
+                        mf = macct.free
+                        # release = old - (n + mfee) - new_need; a rebate (mfee < 0) is paid on top
+                        mf[quote] += old - n - mfee - new_need
+                        mf[base] = mf.get(base, 0) + code * lot
+                    net = tfee + mfee
+                    fee_total += net
+                    dep_total += net * share // BPS
+                    seq += 1
+                    out.append(
+                        new(
+                            Trade,
+                            (
+                                seq,
+                                market_id,
+                                trade_id,
+                                p,
+                                code,
+                                side,
+                                oid,
+                                account,
+                                o.order_id,
+                                o.account,
+                                tfee,
+                                mfee,
+                                size - t_base,
+                                mq,
+                            ),
+                        )
+                    )
+                    trade_id += 1
+                    if not mq:
+                        moid = o.order_id
+                        del orders[moid]
+                        del macct.orders[moid]
+                        if o.client_id:
+                            del macct.live_client[o.client_id]
+                else:
+                    # maker removed unfilled: expired or self-trade prevention
+                    massets = quote if o.is_buy else base
+                    r = o.reserved
+                    o.reserved = 0
+                    macct.reserved[massets] -= r
+                    macct.free[massets] += r
+                    moid = o.order_id
+                    del orders[moid]
+                    del macct.orders[moid]
+                    if o.client_id:
+                        del macct.live_client[o.client_id]
+                    seq += 1
+                    reason = _C_EXPIRED if code == EXPIRED else _C_SELF_TRADE
+                    out.append(new(Cancelled, (seq, market_id, moid, o.account, o.qty, reason)))
+            self.next_trade_id = trade_id
+            if fee_total:
+                if dep_total:
+                    da = accounts[m.deployer_account].free
+                    da[quote] += dep_total
+                pa = accounts[PROTOCOL_FEE_ACCOUNT].free
+                pa[quote] += fee_total - dep_total
+            # taker settlement
+            if is_buy:
+                free_d[base] = free_d.get(base, 0) + t_base * lot
+                res_d[quote] -= t_quote
+                need -= t_quote
+            else:
+                free_d[quote] = free_d.get(quote, 0) + t_quote
+                moved = t_base * lot
+                res_d[base] -= moved
+                need -= moved
+
+        if rem and not stopped and tif in _RESTING_TIFS:
+            if is_buy:
+                rn = price * rem * m.tick
+                new_need = rn + (taker_w // -BPS) - ((taker_w + rn * m.rest_bps) // -BPS)
+            else:
+                new_need = rem * m.lot
+            if need != new_need:
+                # price improvement / fee headroom no longer needed
+                res_d[asset] -= need - new_need
+                free_d[asset] += need - new_need
+            o = Order(
+                oid, account, is_buy, price, rem, expiry, market_id, cid, size, new_need, taker_w, tif, order_type
+            )
+            book.insert(o)
+            self.orders[oid] = o
+            acct.orders[oid] = o
+            if cid:
+                acct.live_client[cid] = oid
+        else:
+            if need:
+                res_d[asset] -= need
+                free_d[asset] += need
+            if rem:
+                seq += 1
+                out.append(E.OrderCancelled(seq, market_id, oid, account, rem, _C_SELF_TRADE if stopped else _C_IOC))
+        self.seq = seq
+        return out
+
+    def _cancel_order(self, c: C.CancelOrder) -> list[Any]:
+        acct = self._trader(c.account)
+        if c.order_id:
+            o = self.orders.get(c.order_id)
+            if o is None:
+                _reject(RejectReason.UNKNOWN_ORDER, f"order {c.order_id} is not resting")
+            if o.account != c.account:
+                _reject(RejectReason.NOT_YOUR_ORDER, f"order {c.order_id} belongs to another account")
+        elif c.client_id:
+            oid = acct.live_client.get(c.client_id)
+            if oid is None:
+                _reject(RejectReason.UNKNOWN_ORDER, f"no resting order with client_id {c.client_id!r}")
+            o = self.orders[oid]
+        else:
+            _reject(RejectReason.INVALID_FIELD, "give order_id or client_id")
+        out: list[Any] = []
+        self.markets[o.market_id].book.remove(o)
+        self._drop(o, CancelReason.USER.value, out)
+        return out
+
+    def _cancel_all(self, c: C.CancelAll) -> list[Any]:
+        acct = self._trader(c.account)
+        if c.market_id:
+            self._market(c.market_id)
+        out: list[Any] = []
+        for oid in sorted(acct.orders):
+            o = acct.orders[oid]
+            if c.market_id and o.market_id != c.market_id:
+                continue
+            self.markets[o.market_id].book.remove(o)
+            self._drop(o, CancelReason.CANCEL_ALL.value, out)
+        return out
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def balance(self, account: str, asset: str) -> tuple[int, int]:
+        """(free, reserved) of one account in one asset; (0, 0) if unknown."""
+        acct = self.accounts.get(account)
+        if acct is None:
+            return 0, 0
+        return acct.free.get(asset, 0), acct.reserved.get(asset, 0)
+
+    def depth(self, market_id: str) -> dict[str, list[tuple[int, int]]]:
+        """Aggregated book: {"bids": [(price, lots), ...] best first, "asks": [...]}."""
+        book = self.markets[market_id].book
+        return {
+            "bids": [(lvl.price, lvl.total) for lvl in book.levels(True)],
+            "asks": [(lvl.price, lvl.total) for lvl in book.levels(False)],
+        }
+
+    def open_orders(self, account: str) -> list[Order]:
+        """The account's resting orders, by order id. Treat them as read-only."""
+        acct = self.accounts.get(account)
+        if acct is None:
+            return []
+        return [acct.orders[oid] for oid in sorted(acct.orders)]
+
+    # -- snapshot / hash ---------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """The complete state as JSON-safe plain data (ints, strs, lists, dicts with str keys)."""
+        markets = {}
+        for mid, m in self.markets.items():
+            markets[mid] = {
+                "spec": m.spec(),
+                "status": m.status,
+                "bids": [_order_row(o) for lvl in m.book.levels(True) for o in _walk(lvl.head)],
+                "asks": [_order_row(o) for lvl in m.book.levels(False) for o in _walk(lvl.head)],
+            }
+        accounts = {}
+        for aid, a in self.accounts.items():
+            accounts[aid] = {
+                "free": dict(a.free),
+                "reserved": dict(a.reserved),
+                "withdraw_nonce": a.withdraw_nonce,
+                "client_ids": sorted(a.client_ids),
+            }
+        return {
+            "version": SNAPSHOT_VERSION,
+            "seq": self.seq,
+            "last_ts": self.last_ts,
+            "next_order_id": self.next_order_id,
+            "next_trade_id": self.next_trade_id,
+            "accounts": accounts,
+            "markets": markets,
+            "deposits": sorted(self.deposits),
+            "withdrawals": {
+                wid: [w.account, w.asset, w.amount, w.nonce, w.expiry_ts, w.status]
+                for wid, w in self.withdrawals.items()
+            },
+        }
+
+    def state_hash(self, include_seq: bool = True) -> str:
+        """Hex sha256 of the canonical JSON of ``snapshot()`` (keys sorted, no whitespace).
+
+        ``include_seq=False`` leaves out the event sequence counter: that is the form in which
+        a rejected command leaves the hash unchanged.
+        """
+        snap = self.snapshot()
+        if not include_seq:
+            del snap["seq"]
+        return hashlib.sha256(canonical_json(snap)).hexdigest()
+
+    @classmethod
+    def restore(cls, snap: dict[str, Any]) -> Engine:
+        """Rebuild an Engine from ``snapshot()`` output (also after a JSON round trip)."""
+        if snap.get("version") != SNAPSHOT_VERSION:
+            raise ValueError(f"unsupported snapshot version {snap.get('version')!r}")
+        eng = cls()
+        eng.seq = snap["seq"]
+        eng.last_ts = snap["last_ts"]
+        eng.next_order_id = snap["next_order_id"]
+        eng.next_trade_id = snap["next_trade_id"]
+        eng.accounts = {}
+        for aid, a in snap["accounts"].items():
+            acct = Account(aid)
+            acct.free = dict(a["free"])
+            acct.reserved = dict(a["reserved"])
+            acct.withdraw_nonce = a["withdraw_nonce"]
+            acct.client_ids = set(a["client_ids"])
+            eng.accounts[aid] = acct
+        for mid, ms in snap["markets"].items():
+            spec = ms["spec"]
+            m = Market(C.LaunchMarket(0, mid, **spec))
+            m.status = ms["status"]
+            eng.markets[mid] = m
+            for is_buy, rows in ((True, ms["bids"]), (False, ms["asks"])):
+                for row in rows:
+                    o = _order_from_row(row, mid, is_buy)
+                    m.book.insert(o)
+                    eng.orders[o.order_id] = o
+                    acct = eng.accounts[o.account]
+                    acct.orders[o.order_id] = o
+                    if o.client_id:
+                        acct.live_client[o.client_id] = o.order_id
+        eng.deposits = set(snap["deposits"])
+        for wid, (account, asset, amount, nonce, expiry, status) in snap["withdrawals"].items():
+            eng.withdrawals[wid] = Withdrawal(wid, account, asset, amount, nonce, expiry, status)
+        return eng
+
+
+def canonical_json(data: Any) -> bytes:
+    """The byte form hashed by ``state_hash``."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def _walk(o: Order | None) -> list[Order]:
+    out = []
+    while o is not None:
+        out.append(o)
+        o = o.next
+    return out
+
+
+def _order_id(o: Order) -> int:
+    return o.order_id
+
+
+def _order_row(o: Order) -> list[Any]:
+    return [
+        o.order_id,
+        o.account,
+        o.price,
+        o.qty,
+        o.size,
+        o.expiry_ts,
+        o.reserved,
+        o.fee_w,
+        o.client_id,
+        o.tif,
+        o.order_type,
+    ]
+
+
+def _order_from_row(row: list[Any], market_id: str, is_buy: bool) -> Order:
+    oid, account, price, qty, size, expiry, reserved, fee_w, cid, tif, otype = row
+    return Order(oid, account, is_buy, price, qty, expiry, market_id, cid, size, reserved, fee_w, tif, otype)
+
+
+_FIELD_TYPES = C.FIELD_TYPES
+_new = tuple.__new__
+_PlaceOrder = C.PlaceOrder
+_OrderAccepted = E.OrderAccepted
+
+
+def _type_mismatch(cmd: Any) -> str:
+    for name, value, want in zip(cmd._fields, cmd, _FIELD_TYPES[type(cmd)], strict=True):
+        if type(value) is not want:
+            return f"{cmd.type}.{name} must be {want.__name__}, got {type(value).__name__}"
+    return f"{cmd.type}: malformed"  # pragma: no cover
+
+
+def _ref(cmd: Any) -> str:
+    for field in ("client_id", "deposit_id", "withdrawal_id", "market_id"):
+        value = getattr(cmd, field, None)
+        if isinstance(value, str) and value:
+            return value
+    order_id = getattr(cmd, "order_id", None)
+    if isinstance(order_id, int) and order_id:
+        return str(order_id)
+    return ""
