@@ -21,7 +21,8 @@ bench:
 
 soak:
 	bash scripts/bootstrap.sh
-	.venv/bin/python scripts/stack.py test -m soak --hypothesis-profile soak
+	.venv/bin/python scripts/stack.py test -m soak
+	HYPOTHESIS_PROFILE=soak bash contracts/test.sh
 
 lint:
 	.venv/bin/ruff check .
