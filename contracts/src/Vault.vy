@@ -73,7 +73,8 @@ committee: public(immutable(ICommittee))
 
 operator: public(address)
 is_token_allowed: public(HashMap[address, bool])
-nonce_used: public(HashMap[uint256, bool])
+# Nonces are per account: the engine numbers each account's withdrawals 1, 2, 3, ...
+nonce_used: public(HashMap[address, HashMap[uint256, bool]])
 deposit_count: public(uint256)
 total_deposited: public(HashMap[address, uint256])
 total_withdrawn: public(HashMap[address, uint256])
@@ -124,16 +125,16 @@ def deposit(token: address, amount: uint256) -> uint256:
 def withdraw(token: address, amount: uint256, nonce: uint256, expiry: uint256, signature: Bytes[65]):
     """
     @notice Pays `amount` of `token` to msg.sender, which must be the account the
-            operator authorised. Each nonce works once. A token taken off the
+            operator authorised. Each (account, nonce) works once. A token taken off the
             allowed list can still be withdrawn.
     """
     assert block.timestamp <= expiry, "vault: authorization expired"
-    assert not self.nonce_used[nonce], "vault: nonce already used"
+    assert not self.nonce_used[msg.sender][nonce], "vault: nonce already used"
     assert amount > 0, "vault: amount is zero"
     assert len(signature) == 65, "vault: signature must be 65 bytes"
     signer: address = ecdsa._recover_sig(self._withdraw_digest(msg.sender, token, amount, nonce, expiry), signature)
     assert signer == self.operator, "vault: not authorised by the operator"
-    self.nonce_used[nonce] = True
+    self.nonce_used[msg.sender][nonce] = True
     self.total_withdrawn[token] += amount
     assert extcall IERC20(token).transfer(msg.sender, amount, default_return_value=True), "vault: transfer failed"
     log Withdrawal(account=msg.sender, token=token, amount=amount, nonce=nonce)

@@ -92,7 +92,7 @@ def test_withdraw_pays_the_authorised_account_once(system, alice, bob):
         with boa.reverts("vault: nonce already used"):
             system.vault.withdraw(token, 40 * E6, 7, expiry, sig)
     assert system.collateral.balanceOf(alice) == 40 * E6
-    assert system.vault.nonce_used(7)
+    assert system.vault.nonce_used(alice, 7)
     assert system.vault.total_withdrawn(token) == 40 * E6
 
 
@@ -156,7 +156,7 @@ def test_withdraw_is_reentrancy_guarded(system, alice):
     outer = system.sign_withdrawal(alice, evil.address, 10, 1, FAR)
     with boa.env.prank(alice), boa.reverts():
         system.vault.withdraw(evil.address, 10, 1, FAR, outer)
-    assert not system.vault.nonce_used(2) and not system.vault.nonce_used(1)
+    assert not system.vault.nonce_used(evil.address, 2) and not system.vault.nonce_used(alice, 1)
     # control: the same inner authorisation works when not re-entered, so the lock refused it
     evil.disarm()
     with boa.env.prank(evil.address):
@@ -236,3 +236,18 @@ def test_vault_follows_registry_committee(system):
     sigs = system.govern_sigs(16, new, 0, keys=system.keys([victim, members[1]]), vault=True)
     with boa.reverts("registry: signer is not a committee member"):
         system.vault.set_operator(new, FAR, sigs)
+
+
+def test_nonces_are_per_account(system, alice, bob):
+    # The engine numbers each account's withdrawals from 1, so two accounts both use nonce 1.
+    token = system.collateral.address
+    for who in (alice, bob):
+        system.fund_collateral(who, 10 * E6)
+        with boa.env.prank(who):
+            system.vault.deposit(token, 10 * E6)
+    for who in (alice, bob):
+        sig = system.sign_withdrawal(who, token, 10 * E6, 1, FAR)
+        with boa.env.prank(who):
+            system.vault.withdraw(token, 10 * E6, 1, FAR, sig)
+        assert system.vault.nonce_used(who, 1)
+    assert system.collateral.balanceOf(bob) == 10 * E6
