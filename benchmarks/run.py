@@ -1,6 +1,6 @@
-"""Benchmark driver: W1 (bare matching vs peers) and W4 (whole state machine).
+"""Benchmark driver: W1 (bare matching vs peers), W4 (whole state machine), W3 (prediction market vs pyclob).
 
-Run from the repository root:  python -m benchmarks.run [--reps N] [--orders N]
+Run from the repository root:  python -m benchmarks.run [--reps N] [--orders N] [--w3-only | --skip-w3]
 
 Every engine runs in a fresh subprocess per repetition, on the identical order flow
 (generated once, written to a temp file). Repetitions are interleaved (ours, peers, ours,
@@ -20,10 +20,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from benchmarks import w3 as w3flow
 from benchmarks.flow import N_ORDERS, SEED, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 W1_ENGINES = ["ours", "lightmatchingengine", "cython-orderbook"]
+W3_ENGINES = ["ours", "pyclob", "ours-book", "ours-e2e", "pyclob-e2e"]
 
 
 def worker(args: list[str]) -> dict[str, Any]:
@@ -40,7 +42,14 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--orders", type=int, default=N_ORDERS)
     parser.add_argument("--skip-peers", action="store_true", help="only our engine (peers not installed)")
+    parser.add_argument("--skip-w3", action="store_true", help="leave out W3 (prediction market vs pyclob)")
+    parser.add_argument("--w3-only", action="store_true", help="run W3 only")
     opts = parser.parse_args()
+    if opts.w3_only:
+        results: dict[str, Any] = {"orders": opts.orders, "reps": opts.reps}
+        results.update(run_w3(opts.orders, opts.reps, opts.skip_peers))
+        print("BENCH_JSON " + json.dumps(results, sort_keys=True))
+        return
 
     flow = generate(opts.orders, SEED)
     engines = ["ours"] if opts.skip_peers else W1_ENGINES
@@ -87,7 +96,51 @@ def main() -> None:
         ratio = w4_rate / rate["lightmatchingengine"]
         results["w4_ratio_vs_lightmatchingengine"] = round(ratio, 2)
         print(f"  vs lightmatchingengine bare matching: {ratio:.2f}x")
+    if not opts.skip_w3:
+        results.update(run_w3(opts.orders, opts.reps, opts.skip_peers))
     print("BENCH_JSON " + json.dumps(results, sort_keys=True))
+
+
+def run_w3(n_orders: int, reps: int, skip_peers: bool) -> dict[str, Any]:
+    """W3: one 1-99 cent binary market; our Engine.apply path, our bare book, and pyclob."""
+    engines = [e for e in W3_ENGINES if not (skip_peers and e.startswith("pyclob"))]
+    runs: dict[str, list[dict[str, Any]]] = {e: [] for e in engines}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "w3flow.json")
+        with open(path, "w") as fh:
+            json.dump([[int(b), p, s] for b, p, s in w3flow.generate(n_orders, w3flow.SEED)], fh)
+        for rep in range(reps):
+            for engine in engines:
+                runs[engine].append(worker(["-m", "benchmarks.w3", engine, path]))
+            print(f"W3 rep {rep + 1}/{reps} done", file=sys.stderr)
+    rate = {e: statistics.median(r["orders_per_s"] for r in rs) for e, rs in runs.items()}
+    out: dict[str, Any] = {
+        "w3_seed": w3flow.SEED,
+        "w3_orders_per_s": {e: round(v) for e, v in rate.items()},
+        "w3_filled_lots": {e: rs[0]["filled_lots"] for e, rs in runs.items()},
+        "w3_events": runs["ours"][0]["events"],
+        "w3_what": "ours = whole Engine.apply path for prediction orders; ours-book = bare book only",
+    }
+    print(f"W3 prediction market, {n_orders} orders on a 1-99 cent binary market, 1,000 accounts, median of {reps}")
+    labels = {
+        "ours": "ours: Engine.apply (whole path)",
+        "pyclob": "pyclob: place_order + accounts",
+        "ours-book": "ours: bare book only",
+        "ours-e2e": "ours, inputs built in the loop",
+        "pyclob-e2e": "pyclob, inputs built in the loop",
+    }
+    for e in engines:
+        print(f"  {labels[e]:<34} {rate[e]:>12,.0f} orders/s   filled {out['w3_filled_lots'][e]:,} lots")
+    if "pyclob" in rate:
+        ratio = rate["ours"] / rate["pyclob"]
+        out["w3_ratio_vs_pyclob"] = round(ratio, 2)
+        book_ratio = rate["ours-book"] / rate["pyclob"]
+        out["w3_book_ratio_vs_pyclob"] = round(book_ratio, 2)
+        print(f"  Engine.apply vs pyclob: {ratio:.2f}x (target 4x); bare book vs pyclob: {book_ratio:.2f}x")
+        e2e = rate["ours-e2e"] / rate["pyclob-e2e"]
+        out["w3_e2e_ratio_vs_pyclob"] = round(e2e, 2)
+        print(f"  with each engine's order input built in the timed loop: {e2e:.2f}x")
+    return out
 
 
 if __name__ == "__main__":

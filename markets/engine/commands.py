@@ -20,6 +20,14 @@ __all__ = [
     "PlaceOrder",
     "CancelOrder",
     "CancelAll",
+    "Split",
+    "Merge",
+    "ConvertNo",
+    "AddOutcome",
+    "ProposeResolution",
+    "Dispute",
+    "GovernanceDecision",
+    "FinalizeResolution",
     "Command",
     "COMMAND_TYPES",
     "to_dict",
@@ -100,6 +108,16 @@ class LaunchMarket(NamedTuple):
     taker_fee_bps: int
     deployer_fee_share_bps: int
     deployer: str
+    # prediction markets only (kind="prediction"); spot ignores them. See docs/engine.md.
+    close_ts: int = 0  # trading stops at this ts; resolution may be proposed from then on
+    resolver: str = ""  # the only account that may propose the outcome
+    dispute_window_ms: int = 0  # >= the protocol floor
+    dispute_bond: int = 0  # collateral minor units, >= the protocol floor
+    invalid_split_bps: int = 5_000  # what a YES share pays on INVALID (NO gets the rest)
+    group_id: str = ""  # multi-outcome group this market belongs to ("" = standalone binary)
+    group_size: int = 0  # number of outcomes the group is launched with
+    outcome: str = ""  # this market's outcome name within the group
+    add_outcome_rule: str = "none"  # "none" | "other": may outcomes be added to a formed group
 
     @property
     def type(self) -> str:
@@ -135,6 +153,7 @@ class PlaceOrder(NamedTuple):
     client_id: str = ""
     expiry_ts: int = 0  # 0 = never
     reduce_only: bool = False  # placeholder (issue 14); rejected on spot
+    outcome: str = "yes"  # prediction markets: "yes" | "no"; spot accepts only "yes"
 
     @property
     def type(self) -> str:
@@ -168,6 +187,117 @@ class CancelAll(NamedTuple):
         return "cancel_all"
 
 
+@_registry.register
+class Split(NamedTuple):
+    """Prediction: turn ``amount`` share units of collateral into ``amount`` YES + ``amount`` NO shares."""
+
+    ts: int
+    account: str
+    market_id: str
+    amount: int  # shares (lots)
+
+    @property
+    def type(self) -> str:
+        return "split"
+
+
+@_registry.register
+class Merge(NamedTuple):
+    """Prediction: turn ``amount`` YES + ``amount`` NO shares back into ``amount`` share units of collateral."""
+
+    ts: int
+    account: str
+    market_id: str
+    amount: int
+
+    @property
+    def type(self) -> str:
+        return "merge"
+
+
+@_registry.register
+class ConvertNo(NamedTuple):
+    """Multi-outcome: ``amount`` NO of k outcomes -> (k-1)*amount units + ``amount`` YES of each other outcome."""
+
+    ts: int
+    account: str
+    group_id: str
+    market_ids: str  # comma-separated member market ids, each once
+    amount: int
+
+    @property
+    def type(self) -> str:
+        return "convert_no"
+
+
+@_registry.register
+class AddOutcome(NamedTuple):
+    """Add an outcome market to a formed group whose rule is "other" (carved out of its "other" outcome)."""
+
+    ts: int
+    account: str  # the group's deployer
+    group_id: str
+    market_id: str
+    outcome: str
+
+    @property
+    def type(self) -> str:
+        return "add_outcome"
+
+
+@_registry.register
+class ProposeResolution(NamedTuple):
+    """The resolver proposes an outcome after close: yes/no/invalid, or a member market id for a group."""
+
+    ts: int
+    account: str
+    market_id: str  # a standalone market id, or a group id
+    outcome: str
+
+    @property
+    def type(self) -> str:
+        return "propose_resolution"
+
+
+@_registry.register
+class Dispute(NamedTuple):
+    """Anyone disputes the proposal within the window, posting the spec's bond from free collateral."""
+
+    ts: int
+    account: str
+    market_id: str  # market or group id
+
+    @property
+    def type(self) -> str:
+        return "dispute"
+
+
+@_registry.register
+class GovernanceDecision(NamedTuple):
+    """The committee's decision on a dispute: confirm (same outcome) or replace it. Final."""
+
+    ts: int
+    market_id: str  # market or group id
+    outcome: str
+    case_id: str = ""
+
+    @property
+    def type(self) -> str:
+        return "governance_decision"
+
+
+@_registry.register
+class FinalizeResolution(NamedTuple):
+    """Clock command: an undisputed proposal becomes final once the dispute window is over."""
+
+    ts: int
+    market_id: str  # market or group id
+
+    @property
+    def type(self) -> str:
+        return "finalize_resolution"
+
+
 Command = (
     DepositCredit
     | WithdrawRequest
@@ -178,6 +308,14 @@ Command = (
     | PlaceOrder
     | CancelOrder
     | CancelAll
+    | Split
+    | Merge
+    | ConvertNo
+    | AddOutcome
+    | ProposeResolution
+    | Dispute
+    | GovernanceDecision
+    | FinalizeResolution
 )
 
 COMMAND_TYPES: dict[str, type[Any]] = dict(_registry.by_name)

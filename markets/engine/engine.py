@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import commands as C
 from . import events as E
 from .book import EXPIRED, STP_BOTH, STP_RESTING, STP_TAKING, Book, Order
 from .enums import CancelReason, MarketKind, MarketStatus, RejectReason, WithdrawalStatus
+
+if TYPE_CHECKING:
+    from .prediction import Prediction
 
 __all__ = ["Engine", "PROTOCOL_FEE_ACCOUNT", "SYSTEM_PREFIX", "deployer_fee_account", "insurance_account"]
 
@@ -174,6 +177,19 @@ class Engine:
             C.CancelOrder: self._cancel_order,
             C.CancelAll: self._cancel_all,
         }
+        # prediction markets (issue 13): see prediction.py
+        from .prediction import Prediction
+
+        self.pred: Prediction = Prediction()
+        pred = self.pred
+        self._handlers[C.Split] = lambda c: pred.split(self, c)
+        self._handlers[C.Merge] = lambda c: pred.merge(self, c)
+        self._handlers[C.ConvertNo] = lambda c: pred.convert_no(self, c)
+        self._handlers[C.AddOutcome] = lambda c: pred.add_outcome(self, c)
+        self._handlers[C.ProposeResolution] = lambda c: pred.propose(self, c)
+        self._handlers[C.Dispute] = lambda c: pred.dispute(self, c)
+        self._handlers[C.GovernanceDecision] = lambda c: pred.decide(self, c)
+        self._handlers[C.FinalizeResolution] = lambda c: pred.finalize(self, c)
 
     # -- entry point -----------------------------------------------------------------------
 
@@ -223,6 +239,8 @@ class Engine:
         acct = self.accounts[o.account]
         m = self.markets[o.market_id]
         asset = m.quote if o.is_buy else m.base
+        if m.kind == _PREDICTION:
+            asset = self.pred.locked_asset(o)
         res = o.reserved
         if res:
             acct.reserved[asset] -= res
@@ -317,6 +335,8 @@ class Engine:
             _reject(RejectReason.DUPLICATE_MARKET_ID, f"market {c.market_id!r} already exists")
         if c.kind not in (MarketKind.SPOT, MarketKind.PERP, MarketKind.PREDICTION):
             _reject(RejectReason.BAD_MARKET_SPEC, f"unknown market kind {c.kind!r}")
+        if c.kind == MarketKind.PREDICTION or c.market_id in self.pred.pools:
+            return self.pred.launch(self, c)
         if c.kind != MarketKind.SPOT:
             _reject(RejectReason.NOT_SUPPORTED, f"{c.kind} markets are not supported yet")
         if not c.base_asset or not c.quote_asset or c.base_asset == c.quote_asset:
@@ -389,7 +409,7 @@ class Engine:
 
     def _place_order(self, c: C.PlaceOrder) -> list[Any]:
         # hot path: one unpack instead of a dozen attribute reads
-        ts, account, market_id, side, price, size, order_type, tif, stp_name, cid, expiry, reduce_only = c
+        ts, account, market_id, side, price, size, order_type, tif, stp_name, cid, expiry, reduce_only, outcome = c
         if (
             type(price) is not int
             or type(size) is not int
@@ -409,6 +429,8 @@ class Engine:
             _reject(RejectReason.UNKNOWN_MARKET, f"no market {market_id!r}")
         if m.status != "active":
             _reject(RejectReason.MARKET_HALTED, f"market {market_id!r} is halted")
+        if m.kind != "spot" or outcome != "yes":
+            return self.pred.place_order(self, c, m)
         acct = self.accounts.get(account)
         if acct is None or acct.system:
             acct = self._trader(account)
@@ -723,7 +745,7 @@ class Engine:
                 "withdraw_nonce": a.withdraw_nonce,
                 "client_ids": sorted(a.client_ids),
             }
-        return {
+        snap = {
             "version": SNAPSHOT_VERSION,
             "seq": self.seq,
             "last_ts": self.last_ts,
@@ -737,6 +759,9 @@ class Engine:
                 for wid, w in self.withdrawals.items()
             },
         }
+        if self.pred.markets:  # absent while there are none: spot-only hashes stay as they were
+            snap["prediction"] = self.pred.snapshot()
+        return snap
 
     def state_hash(self, include_seq: bool = True) -> str:
         """Hex sha256 of the canonical JSON of ``snapshot()`` (keys sorted, no whitespace).
@@ -784,6 +809,8 @@ class Engine:
         eng.deposits = set(snap["deposits"])
         for wid, (account, asset, amount, nonce, expiry, status) in snap["withdrawals"].items():
             eng.withdrawals[wid] = Withdrawal(wid, account, asset, amount, nonce, expiry, status)
+        if "prediction" in snap:
+            eng.pred.restore(snap["prediction"])
         return eng
 
 
@@ -829,6 +856,7 @@ _FIELD_TYPES = C.FIELD_TYPES
 _new = tuple.__new__
 _PlaceOrder = C.PlaceOrder
 _OrderAccepted = E.OrderAccepted
+_PREDICTION = MarketKind.PREDICTION.value
 
 
 def _type_mismatch(cmd: Any) -> str:

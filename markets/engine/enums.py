@@ -18,6 +18,9 @@ __all__ = [
     "CancelReason",
     "RejectReason",
     "WithdrawalStatus",
+    "Outcome",
+    "Settlement",
+    "ResolutionStatus",
 ]
 
 
@@ -70,6 +73,30 @@ class CancelReason(StrEnum):
     SELF_TRADE = "self_trade"  # self-trade prevention
     EXPIRED = "expired"  # resting order met after its expiry_ts
     HALT = "halt"  # market halted
+    MARKET_CLOSED = "market_closed"  # prediction market: resolution proposed, the book is cleared
+
+
+class Outcome(StrEnum):
+    """Which share an order trades (PlaceOrder.outcome), and binary resolution values."""
+
+    YES = "yes"
+    NO = "no"
+    INVALID = "invalid"  # resolution only: every share pays the spec's fixed split
+
+
+class Settlement(StrEnum):
+    """How a prediction fill moved shares (PredictionTrade.settlement)."""
+
+    TRANSFER = "transfer"  # a buyer and a seller of the same outcome: shares move for collateral
+    MINT = "mint"  # a YES buyer and a NO buyer: a complete set is minted, each pays its price
+    BURN = "burn"  # a YES seller and a NO seller: a complete set is burned, each is paid its price
+
+
+class ResolutionStatus(StrEnum):
+    OPEN = "open"  # no proposal yet
+    PROPOSED = "proposed"  # in the dispute window
+    DISPUTED = "disputed"  # waiting for the committee; payouts frozen
+    FINAL = "final"  # paid out
 
 
 class RejectReason(StrEnum):
@@ -101,3 +128,22 @@ class RejectReason(StrEnum):
     DUPLICATE_CLIENT_ID = "duplicate_client_id"
     UNKNOWN_ORDER = "unknown_order"
     NOT_YOUR_ORDER = "not_your_order"
+    # prediction markets (issue 13)
+    MARKET_CLOSED = "market_closed"  # trading, or splitting, at or after close_ts
+    MARKET_RESOLVED = "market_resolved"  # the market's resolution is final
+    MARKET_NOT_CLOSED = "market_not_closed"  # proposing a resolution before close_ts
+    NOT_RESOLVER = "not_resolver"  # only the spec's resolver may propose
+    NOT_DEPLOYER = "not_deployer"  # only the group's deployer may add an outcome
+    ALREADY_PROPOSED = "already_proposed"
+    NOT_PROPOSED = "not_proposed"  # dispute / finalize without a proposal
+    DISPUTE_WINDOW_CLOSED = "dispute_window_closed"
+    DISPUTE_WINDOW_OPEN = "dispute_window_open"  # finalize before the window ended
+    ALREADY_DISPUTED = "already_disputed"
+    ALREADY_DECIDED = "already_decided"  # the committee decided; no second dispute
+    NOT_DISPUTED = "not_disputed"  # a governance decision without a dispute
+    RESOLUTION_DISPUTED = "resolution_disputed"  # finalize while a dispute awaits the committee
+    INSUFFICIENT_SHARES = "insufficient_shares"  # selling, merging or converting shares not held
+    UNKNOWN_GROUP = "unknown_group"
+    GROUP_NOT_FORMED = "group_not_formed"  # conversion before all group_size outcomes exist
+    GROUP_FORMED = "group_formed"  # launching into a group that is complete (use AddOutcome)
+    OUTCOME_NOT_ALLOWED = "outcome_not_allowed"  # AddOutcome against the group's rule

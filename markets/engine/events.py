@@ -21,6 +21,18 @@ __all__ = [
     "OrderAccepted",
     "Trade",
     "OrderCancelled",
+    "PredictionMarketLaunched",
+    "PredictionOrderAccepted",
+    "PredictionTrade",
+    "SharesSplit",
+    "SharesMerged",
+    "NoConverted",
+    "OutcomeAdded",
+    "ResolutionProposed",
+    "Disputed",
+    "DisputeDecided",
+    "Payout",
+    "ResolutionFinal",
     "Event",
     "EVENT_TYPES",
     "to_dict",
@@ -199,6 +211,229 @@ class OrderCancelled(NamedTuple):
         return "order_cancelled"
 
 
+@_registry.register
+class PredictionMarketLaunched(NamedTuple):
+    """Follows MarketLaunched for kind="prediction": the prediction part of the spec and derived ids."""
+
+    seq: int
+    market_id: str
+    collateral_asset: str
+    yes_asset: str
+    no_asset: str
+    share_unit: int  # collateral minor units one share pays at a YES resolution (= lot_size)
+    max_price: int  # ticks worth one share unit; prices are strictly between 0 and this
+    close_ts: int
+    resolver: str
+    dispute_window_ms: int
+    dispute_bond: int
+    invalid_split_bps: int
+    group_id: str
+    group_size: int
+    outcome: str
+    add_outcome_rule: str
+    pool_id: str  # what is resolved: the market id, or the group id
+    collateral_account: str  # holds the collateral of every complete set of the pool
+
+    @property
+    def type(self) -> str:
+        return "prediction_market_launched"
+
+
+@_registry.register
+class PredictionOrderAccepted(NamedTuple):
+    """A prediction order was accepted. ``side``/``price`` are in the order's own outcome;
+    ``book_side``/``book_price`` are where it sits in the market's YES book."""
+
+    seq: int
+    market_id: str
+    order_id: int
+    account: str
+    client_id: str
+    outcome: str
+    side: str
+    order_type: str
+    tif: str
+    price: int
+    size: int
+    expiry_ts: int
+    book_side: str
+    book_price: int
+
+    @property
+    def type(self) -> str:
+        return "prediction_order_accepted"
+
+
+@_registry.register
+class PredictionTrade(NamedTuple):
+    """One prediction fill at the maker's YES-book price ``book_price``.
+
+    Each party's ``*_price`` is in its own outcome (YES: book_price; NO: max_price - book_price).
+    ``settlement`` is transfer, mint or burn (see Settlement). Fees are in collateral.
+    """
+
+    seq: int
+    market_id: str
+    trade_id: int
+    book_price: int
+    size: int
+    settlement: str
+    taker_order_id: int
+    taker_account: str
+    taker_outcome: str
+    taker_side: str
+    taker_price: int
+    maker_order_id: int
+    maker_account: str
+    maker_outcome: str
+    maker_side: str
+    maker_price: int
+    taker_fee: int
+    maker_fee: int
+    taker_remaining: int
+    maker_remaining: int
+
+    @property
+    def type(self) -> str:
+        return "prediction_trade"
+
+
+@_registry.register
+class SharesSplit(NamedTuple):
+    seq: int
+    market_id: str
+    account: str
+    amount: int  # YES and NO shares minted each
+    collateral: int  # collateral minor units locked
+
+    @property
+    def type(self) -> str:
+        return "shares_split"
+
+
+@_registry.register
+class SharesMerged(NamedTuple):
+    seq: int
+    market_id: str
+    account: str
+    amount: int  # YES and NO shares burned each
+    collateral: int  # collateral minor units released
+
+    @property
+    def type(self) -> str:
+        return "shares_merged"
+
+
+@_registry.register
+class NoConverted(NamedTuple):
+    seq: int
+    group_id: str
+    account: str
+    no_markets: str  # comma-separated, as given
+    yes_markets: str  # comma-separated, the group's other members in group order
+    amount: int
+    collateral: int  # collateral minor units released: (k - 1) * amount * share unit
+
+    @property
+    def type(self) -> str:
+        return "no_converted"
+
+
+@_registry.register
+class OutcomeAdded(NamedTuple):
+    """Follows the new market's MarketLaunched / PredictionMarketLaunched."""
+
+    seq: int
+    group_id: str
+    market_id: str
+    outcome: str
+    carved_from: str  # the group's "other" market
+    group_size: int
+
+    @property
+    def type(self) -> str:
+        return "outcome_added"
+
+
+@_registry.register
+class ResolutionProposed(NamedTuple):
+    seq: int
+    market_id: str  # market or group id
+    resolver: str
+    outcome: str
+    dispute_deadline: int  # disputes are accepted while ts < this
+
+    @property
+    def type(self) -> str:
+        return "resolution_proposed"
+
+
+@_registry.register
+class Disputed(NamedTuple):
+    """A proposal was disputed: governance turns this into a case. Payouts are frozen."""
+
+    seq: int
+    market_id: str  # market or group id
+    proposed_outcome: str
+    resolver: str
+    disputer: str
+    bond: int
+    bond_asset: str
+    proposed_ts: int
+
+    @property
+    def type(self) -> str:
+        return "disputed"
+
+
+@_registry.register
+class DisputeDecided(NamedTuple):
+    seq: int
+    market_id: str
+    case_id: str
+    proposed_outcome: str
+    outcome: str  # the committee's (final) outcome
+    upheld: bool  # the dispute was right: the outcome was replaced and the bond returned
+    disputer: str
+    bond: int
+    bond_to: str  # the disputer (upheld) or the market's insurance fund
+
+    @property
+    def type(self) -> str:
+        return "dispute_decided"
+
+
+@_registry.register
+class Payout(NamedTuple):
+    """Credit of one holder at final resolution (all its shares of the pool, rounded down)."""
+
+    seq: int
+    market_id: str  # market or group id
+    account: str
+    amount: int
+
+    @property
+    def type(self) -> str:
+        return "payout"
+
+
+@_registry.register
+class ResolutionFinal(NamedTuple):
+    """The pool is resolved: payouts + dust == collateral the pool held, to the minor unit."""
+
+    seq: int
+    market_id: str  # market or group id
+    outcome: str
+    collateral: int  # what the pool held
+    paid: int  # sum of Payout amounts
+    dust: int  # rounding remainder, credited to the insurance fund
+    insurance_account: str
+
+    @property
+    def type(self) -> str:
+        return "resolution_final"
+
+
 Event = (
     Rejected
     | DepositCredited
@@ -210,6 +445,18 @@ Event = (
     | OrderAccepted
     | Trade
     | OrderCancelled
+    | PredictionMarketLaunched
+    | PredictionOrderAccepted
+    | PredictionTrade
+    | SharesSplit
+    | SharesMerged
+    | NoConverted
+    | OutcomeAdded
+    | ResolutionProposed
+    | Disputed
+    | DisputeDecided
+    | Payout
+    | ResolutionFinal
 )
 
 EVENT_TYPES: dict[str, type[Any]] = dict(_registry.by_name)

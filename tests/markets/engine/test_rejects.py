@@ -11,6 +11,7 @@ from markets.engine import commands as C
 from markets.engine import events as E
 
 from .conftest import BASE, MARKET, QUOTE, spot_spec
+from .test_prediction_rejects import COVERED as PREDICTION_CASES_COVERED
 
 
 def po(**kw: Any) -> C.PlaceOrder:
@@ -124,7 +125,8 @@ def test_rejected_without_state_change(eng: Engine, name: str, command: Any, rea
 
 
 def test_every_reject_reason_is_covered() -> None:
-    covered = {reason for _, _, reason in CASES}
+    # prediction-market reasons have their own table (test_prediction_rejects.py)
+    covered = {reason for _, _, reason in CASES} | PREDICTION_CASES_COVERED
     assert covered == set(RejectReason)
 
 
