@@ -474,9 +474,6 @@ class Engine:
         seq = self.seq + 1
         oid = self.next_order_id
         self.next_order_id = oid + 1
-        res_d = acct.reserved
-        free_d[asset] = free - need
-        res_d[asset] = res_d.get(asset, 0) + need
         if cid:
             acct.client_ids.add(cid)
         # tuple.__new__ skips NamedTuple's Python-level __new__: same object, a third of the cost
@@ -486,6 +483,7 @@ class Engine:
         rem = size
         stopped = False
         taker_w = 0
+        spent = 0  # taker's funds paid out by fills (quote for a buy, base for a sell)
         # most orders do not reach the other side: no fills list for them
         execs: list[tuple[Order, int]] | None = None
         if is_buy:
@@ -610,16 +608,13 @@ class Engine:
                     da[quote] += dep_total
                 pa = accounts[PROTOCOL_FEE_ACCOUNT].free
                 pa[quote] += fee_total - dep_total
-            # taker settlement
+            # taker settlement: what it received; what it paid leaves free below
             if is_buy:
                 free_d[base] = free_d.get(base, 0) + t_base * lot
-                res_d[quote] -= t_quote
-                need -= t_quote
+                spent = t_quote
             else:
                 free_d[quote] = free_d.get(quote, 0) + t_quote
-                moved = t_base * lot
-                res_d[base] -= moved
-                need -= moved
+                spent = t_base * lot
 
         if rem and not stopped and tif in _RESTING_TIFS:
             if is_buy:
@@ -627,10 +622,7 @@ class Engine:
                 new_need = rn + (taker_w // -BPS) - ((taker_w + rn * m.rest_bps) // -BPS)
             else:
                 new_need = rem * m.lot
-            if need != new_need:
-                # price improvement / fee headroom no longer needed
-                res_d[asset] -= need - new_need
-                free_d[asset] += need - new_need
+            hold = new_need
             o = Order(
                 oid, account, is_buy, price, rem, expiry, market_id, cid, size, new_need, taker_w, tif, order_type
             )
@@ -640,12 +632,17 @@ class Engine:
             if cid:
                 acct.live_client[cid] = oid
         else:
-            if need:
-                res_d[asset] -= need
-                free_d[asset] += need
+            hold = 0
             if rem:
                 seq += 1
                 out.append(E.OrderCancelled(seq, market_id, oid, account, rem, _C_SELF_TRADE if stopped else _C_IOC))
+        # The taker's own balances change once, by the net result: the worst-case reservation
+        # `need` checked above, then released in part by fills and resting, would leave the
+        # same end state (integer sums commute, and nothing reads these two entries meanwhile;
+        # self-trade cancels of the taker's own orders only add to them).
+        free_d[asset] -= spent + hold
+        res_d = acct.reserved
+        res_d[asset] = res_d.get(asset, 0) + hold
         self.seq = seq
         return out
 
