@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from sys import intern
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import commands as C
@@ -106,8 +107,9 @@ class Market:
     def __init__(self, c: C.LaunchMarket) -> None:
         self.market_id = c.market_id
         self.kind = c.kind
-        self.base = c.base_asset
-        self.quote = c.quote_asset
+        # interned like the ledger's keys (see Engine._deposit_credit): balance lookups hit on identity
+        self.base = intern(c.base_asset)
+        self.quote = intern(c.quote_asset)
         self.tick = c.tick_size
         self.lot = c.lot_size
         self.min_size = c.min_size
@@ -269,8 +271,12 @@ class Engine:
             _reject(RejectReason.INVALID_AMOUNT, f"deposit amount must be positive, got {c.amount}")
         self.deposits.add(c.deposit_id)
         acct = self._account(c.account)
-        acct.free[c.asset] = acct.free.get(c.asset, 0) + c.amount
-        acct.reserved.setdefault(c.asset, 0)
+        # one string object per asset name across all accounts and markets: the hot path's
+        # balance lookups then match keys by identity instead of comparing text (and the
+        # compared key strings need not be fetched from memory)
+        asset = intern(c.asset)
+        acct.free[asset] = acct.free.get(asset, 0) + c.amount
+        acct.reserved.setdefault(asset, 0)
         self.seq += 1
         return [E.DepositCredited(self.seq, c.deposit_id, c.account, c.asset, c.amount)]
 
@@ -434,21 +440,11 @@ class Engine:
         acct = self.accounts.get(account)
         if acct is None or acct.system:
             acct = self._trader(account)
-        is_buy = _SIDES.get(side)
-        if is_buy is None:
-            _reject(RejectReason.INVALID_FIELD, f"side must be buy or sell, got {side!r}")
-        if (order_type, tif) not in _SHAPES:
-            if order_type == "limit":
-                _reject(RejectReason.INVALID_FIELD, f"tif must be one of gtc, ioc, fok, post_only, got {tif!r}")
-            if order_type == "market":
-                _reject(RejectReason.INVALID_FIELD, f"a market order's tif must be ioc or fok, got {tif!r}")
-            _reject(RejectReason.INVALID_FIELD, f"order_type must be limit or market, got {order_type!r}")
-        stp = _STP_CODES.get(stp_name)
-        if stp is None:
-            _reject(
-                RejectReason.INVALID_FIELD,
-                f"stp must be cancel_resting, cancel_taking or cancel_both, got {stp_name!r}",
-            )
+        # side, order type, tif and stp in one lookup; a miss re-checks them one by one for the reason
+        shape = _ORDER_SHAPES.get((side, order_type, tif, stp_name))
+        if shape is None:
+            _bad_shape(side, order_type, tif, stp_name)
+        is_buy, stp = shape
         if reduce_only:
             _reject(RejectReason.NOT_SUPPORTED, "reduce_only is not supported on spot markets")
         if price <= 0:
@@ -492,35 +488,40 @@ class Engine:
             _reject(RejectReason.FOK_CANNOT_FILL, f"cannot fill {size} lots at {price} or better right now")
 
         # ---- accepted: from here on nothing may reject ----
-        seq = self.seq
+        # from here on use the ledger's own key strings (equal to the command's): the resting
+        # order keeps them, so later dict lookups by its account hit on identity, and the
+        # command's copies are not kept alive by the book
+        account = acct.account_id
+        market_id = m.market_id
+        seq = self.seq + 1
         oid = self.next_order_id
         self.next_order_id = oid + 1
-        res_d = acct.reserved
-        free_d[asset] = free - need
-        res_d[asset] = res_d.get(asset, 0) + need
         if cid:
             acct.client_ids.add(cid)
-        seq += 1
         # tuple.__new__ skips NamedTuple's Python-level __new__: same object, a third of the cost
         out: list[Any] = [
             _new(_OrderAccepted, (seq, market_id, oid, account, cid, side, order_type, tif, price, size, expiry))
         ]
-        execs: list[tuple[Order, int]] = []
         rem = size
         stopped = False
+        taker_w = 0
+        spent = 0  # taker's funds paid out by fills (quote for a buy, base for a sell)
+        # most orders do not reach the other side: no fills list for them
+        execs: list[tuple[Order, int]] | None = None
         if is_buy:
             heap = book.ask_heap
             if heap and heap[0] <= price:
+                execs = []
                 rem, stopped = book.match_buy(price, size, account, ts, stp, execs)
         else:
             heap = book.bid_heap
             if heap and -heap[0] >= price:
+                execs = []
                 rem, stopped = book.match_sell(price, size, account, ts, stp, execs)
 
-        taker_w = 0
-        quote = m.quote
-        base = m.base
         if execs:
+            quote = m.quote
+            base = m.base
             # settle fills in order; fee rules: docs/engine.md "Fees"
             accounts = self.accounts
             orders = self.orders
@@ -629,16 +630,13 @@ class Engine:
                     da[quote] += dep_total
                 pa = accounts[PROTOCOL_FEE_ACCOUNT].free
                 pa[quote] += fee_total - dep_total
-            # taker settlement
+            # taker settlement: what it received; what it paid leaves free below
             if is_buy:
                 free_d[base] = free_d.get(base, 0) + t_base * lot
-                res_d[quote] -= t_quote
-                need -= t_quote
+                spent = t_quote
             else:
                 free_d[quote] = free_d.get(quote, 0) + t_quote
-                moved = t_base * lot
-                res_d[base] -= moved
-                need -= moved
+                spent = t_base * lot
 
         if rem and not stopped and tif in _RESTING_TIFS:
             if is_buy:
@@ -646,10 +644,7 @@ class Engine:
                 new_need = rn + (taker_w // -BPS) - ((taker_w + rn * m.rest_bps) // -BPS)
             else:
                 new_need = rem * m.lot
-            if need != new_need:
-                # price improvement / fee headroom no longer needed
-                res_d[asset] -= need - new_need
-                free_d[asset] += need - new_need
+            hold = new_need
             o = Order(
                 oid, account, is_buy, price, rem, expiry, market_id, cid, size, new_need, taker_w, tif, order_type
             )
@@ -659,12 +654,17 @@ class Engine:
             if cid:
                 acct.live_client[cid] = oid
         else:
-            if need:
-                res_d[asset] -= need
-                free_d[asset] += need
+            hold = 0
             if rem:
                 seq += 1
                 out.append(E.OrderCancelled(seq, market_id, oid, account, rem, _C_SELF_TRADE if stopped else _C_IOC))
+        # The taker's own balances change once, by the net result: the worst-case reservation
+        # `need` checked above, then released in part by fills and resting, would leave the
+        # same end state (integer sums commute, and nothing reads these two entries meanwhile;
+        # self-trade cancels of the taker's own orders only add to them).
+        free_d[asset] -= spent + hold
+        res_d = acct.reserved
+        res_d[asset] = res_d.get(asset, 0) + hold
         self.seq = seq
         return out
 
@@ -787,8 +787,8 @@ class Engine:
         eng.accounts = {}
         for aid, a in snap["accounts"].items():
             acct = Account(aid)
-            acct.free = dict(a["free"])
-            acct.reserved = dict(a["reserved"])
+            acct.free = {intern(k): v for k, v in a["free"].items()}
+            acct.reserved = {intern(k): v for k, v in a["reserved"].items()}
             acct.withdraw_nonce = a["withdraw_nonce"]
             acct.client_ids = set(a["client_ids"])
             eng.accounts[aid] = acct
@@ -853,10 +853,33 @@ def _order_from_row(row: list[Any], market_id: str, is_buy: bool) -> Order:
 
 
 _FIELD_TYPES = C.FIELD_TYPES
+# every valid (side, order_type, tif, stp) of PlaceOrder -> (is_buy, stp code)
+_ORDER_SHAPES = {
+    (side, order_type, tif, stp_name): (is_buy, stp)
+    for side, is_buy in _SIDES.items()
+    for order_type, tif in _SHAPES
+    for stp_name, stp in _STP_CODES.items()
+}
 _new = tuple.__new__
 _PlaceOrder = C.PlaceOrder
 _OrderAccepted = E.OrderAccepted
 _PREDICTION = MarketKind.PREDICTION.value
+
+
+def _bad_shape(side: str, order_type: str, tif: str, stp_name: str) -> NoReturn:
+    """Reject a PlaceOrder not in _ORDER_SHAPES, naming the first bad field."""
+    if side not in _SIDES:
+        _reject(RejectReason.INVALID_FIELD, f"side must be buy or sell, got {side!r}")
+    if (order_type, tif) not in _SHAPES:
+        if order_type == "limit":
+            _reject(RejectReason.INVALID_FIELD, f"tif must be one of gtc, ioc, fok, post_only, got {tif!r}")
+        if order_type == "market":
+            _reject(RejectReason.INVALID_FIELD, f"a market order's tif must be ioc or fok, got {tif!r}")
+        _reject(RejectReason.INVALID_FIELD, f"order_type must be limit or market, got {order_type!r}")
+    _reject(
+        RejectReason.INVALID_FIELD,
+        f"stp must be cancel_resting, cancel_taking or cancel_both, got {stp_name!r}",
+    )
 
 
 def _type_mismatch(cmd: Any) -> str:
