@@ -32,7 +32,11 @@ _SCRIPT = r"""
   window.__testWallet = {
     rejectNext: false,
     calls: [],
-    setChain(next) { chainId = next; sessionStorage.setItem("testWallet.chain", String(next)); emit("chainChanged", "0x" + next.toString(16)); },
+    setChain(next) {
+      chainId = next;
+      sessionStorage.setItem("testWallet.chain", String(next));
+      emit("chainChanged", "0x" + next.toString(16));
+    },
   };
   window.ethereum = {
     isTestWallet: true,
