@@ -1,6 +1,8 @@
-"""Benchmark driver: W1 (bare matching vs peers), W4 (whole state machine), W3 (prediction market vs pyclob).
+"""Benchmark driver: W1 (bare matching vs peers), W4 (whole state machine), W3 (prediction market vs pyclob),
+W5 (liquidation sweep over 100,000 accounts x 5 perp positions).
 
-Run from the repository root:  python -m benchmarks.run [--reps N] [--orders N] [--w3-only | --skip-w3]
+Run from the repository root:
+python -m benchmarks.run [--reps N] [--orders N] [--w3-only | --skip-w3] [--w5-only | --skip-w5]
 
 Every engine runs in a fresh subprocess per repetition, on the identical order flow
 (generated once, written to a temp file). Repetitions are interleaved (ours, peers, ours,
@@ -44,7 +46,12 @@ def main() -> None:
     parser.add_argument("--skip-peers", action="store_true", help="only our engine (peers not installed)")
     parser.add_argument("--skip-w3", action="store_true", help="leave out W3 (prediction market vs pyclob)")
     parser.add_argument("--w3-only", action="store_true", help="run W3 only")
+    parser.add_argument("--skip-w5", action="store_true", help="leave out W5 (liquidation sweep)")
+    parser.add_argument("--w5-only", action="store_true", help="run W5 only")
     opts = parser.parse_args()
+    if opts.w5_only:
+        print("BENCH_JSON " + json.dumps(run_w5(), sort_keys=True))
+        return
     if opts.w3_only:
         results: dict[str, Any] = {"orders": opts.orders, "reps": opts.reps}
         results.update(run_w3(opts.orders, opts.reps, opts.skip_peers))
@@ -98,7 +105,37 @@ def main() -> None:
         print(f"  vs lightmatchingengine bare matching: {ratio:.2f}x")
     if not opts.skip_w3:
         results.update(run_w3(opts.orders, opts.reps, opts.skip_peers))
+    if not opts.skip_w5:
+        results.update(run_w5())
     print("BENCH_JSON " + json.dumps(results, sort_keys=True))
+
+
+def run_w5() -> dict[str, Any]:
+    """W5: every domain's maintenance health after a mark move, fast index vs the naive sweep."""
+    r = worker(["-m", "benchmarks.w5"])
+    print(
+        f"W5 liquidation sweep, {r['accounts']:,} accounts x 5 positions over {r['markets']} markets "
+        f"({r['liquidatable_after_move']:,} liquidatable after a 4 % move)"
+    )
+    print(
+        f"  full sweep: naive {r['naive_full_s'] * 1e3:,.0f} ms, index {r['fast_full_s'] * 1e3:,.0f} ms: "
+        f"{r['full_ratio']:.1f}x (target 5x); index build {r['index_build_s'] * 1e3:,.0f} ms"
+    )
+    print(
+        f"  one market's tick ({r['holders_of_tick_market']:,} holders): naive {r['naive_tick_s'] * 1e3:,.0f} ms, "
+        f"index {r['fast_tick_s'] * 1e3:,.1f} ms: {r['tick_ratio']:.0f}x"
+    )
+    return {
+        "w5_accounts": r["accounts"],
+        "w5_naive_full_ms": round(r["naive_full_s"] * 1e3, 1),
+        "w5_fast_full_ms": round(r["fast_full_s"] * 1e3, 1),
+        "w5_full_ratio": round(r["full_ratio"], 2),
+        "w5_index_build_ms": round(r["index_build_s"] * 1e3, 1),
+        "w5_naive_tick_ms": round(r["naive_tick_s"] * 1e3, 1),
+        "w5_fast_tick_ms": round(r["fast_tick_s"] * 1e3, 2),
+        "w5_tick_ratio": round(r["tick_ratio"], 1),
+        "w5_liquidatable": r["liquidatable_after_move"],
+    }
 
 
 def run_w3(n_orders: int, reps: int, skip_peers: bool) -> dict[str, Any]:

@@ -28,6 +28,20 @@ __all__ = [
     "Dispute",
     "GovernanceDecision",
     "FinalizeResolution",
+    "SubaccountTransfer",
+    "GraduationTick",
+    "SetRiskClass",
+    "GovernanceCase",
+    "SetMarginMode",
+    "AdjustIsolatedMargin",
+    "OraclePrice",
+    "FundingTick",
+    "ResumeMarket",
+    "SetAllowlist",
+    "Liquidate",
+    "PlaceTrigger",
+    "CancelTrigger",
+    "TriggerTick",
     "Command",
     "COMMAND_TYPES",
     "to_dict",
@@ -118,6 +132,14 @@ class LaunchMarket(NamedTuple):
     group_size: int = 0  # number of outcomes the group is launched with
     outcome: str = ""  # this market's outcome name within the group
     add_outcome_rule: str = "none"  # "none" | "other": may outcomes be added to a formed group
+    # perp markets only (kind="perp", issue 14); spot and prediction ignore them. See docs/engine.md.
+    margin_tiers: str = ""  # "cap:im_bps:mm_bps,...", notional caps in collateral minor units, last cap 0
+    collateral_weight_bps: int = 0  # share of unrealised profit that counts toward cross equity
+    oracle_source: str = ""  # "push:<key address>" | "aggregator:<feed>" | "index:<market id>"
+    oi_cap: int = 0  # open interest cap of the market, lots per side
+    account_oi_cap: int = 0  # largest position of one margin domain, lots
+    access: str = "open"  # "open" | "allowlist"
+    bond: int = 0  # the deployer's bond as indexed from the chain, core-asset minor units
 
     @property
     def type(self) -> str:
@@ -298,6 +320,195 @@ class FinalizeResolution(NamedTuple):
         return "finalize_resolution"
 
 
+@_registry.register
+class SubaccountTransfer(NamedTuple):
+    """Move free collateral between two (sub-)accounts of the same wallet."""
+
+    ts: int
+    account: str  # from: "<address>" or "<address>:<n>"
+    to_account: str  # to: same address
+    asset: str
+    amount: int
+
+    @property
+    def type(self) -> str:
+        return "subaccount_transfer"
+
+
+@_registry.register
+class GraduationTick(NamedTuple):
+    """Clock command: every isolated-only perp market that meets the graduation rule becomes cross-eligible."""
+
+    ts: int
+
+    @property
+    def type(self) -> str:
+        return "graduation_tick"
+
+
+@_registry.register
+class SetRiskClass(NamedTuple):
+    """Governance: set a perp market's risk class (promote or demote); the tick leaves it alone after that."""
+
+    ts: int
+    market_id: str
+    risk_class: str  # "isolated_only" | "cross_eligible"
+    case_id: str = ""
+
+    @property
+    def type(self) -> str:
+        return "set_risk_class"
+
+
+@_registry.register
+class GovernanceCase(NamedTuple):
+    """Governance: a case about a perp market was opened or closed (an open case blocks graduation)."""
+
+    ts: int
+    market_id: str
+    case_id: str
+    status: str  # "open" | "closed"
+
+    @property
+    def type(self) -> str:
+        return "governance_case"
+
+
+@_registry.register
+class SetMarginMode(NamedTuple):
+    """Choose cross or isolated for the domain's (future) position in a perp market; only while flat."""
+
+    ts: int
+    account: str
+    market_id: str
+    mode: str  # "cross" | "isolated"
+
+    @property
+    def type(self) -> str:
+        return "set_margin_mode"
+
+
+@_registry.register
+class AdjustIsolatedMargin(NamedTuple):
+    """Add (amount > 0, from free collateral) or remove (amount < 0, within the limits) isolated margin."""
+
+    ts: int
+    account: str
+    market_id: str
+    amount: int
+
+    @property
+    def type(self) -> str:
+        return "adjust_isolated_margin"
+
+
+@_registry.register
+class OraclePrice(NamedTuple):
+    """An oracle price for a perp market from the source its spec names (guards: docs/engine.md)."""
+
+    ts: int
+    market_id: str
+    price: int  # ticks; 0 for an index source (the engine reads the index market's mid)
+    source: str  # must equal the spec's oracle_source
+
+    @property
+    def type(self) -> str:
+        return "oracle_price"
+
+
+@_registry.register
+class FundingTick(NamedTuple):
+    """Clock command: settle one funding interval of a perp market."""
+
+    ts: int
+    market_id: str
+
+    @property
+    def type(self) -> str:
+        return "funding_tick"
+
+
+@_registry.register
+class ResumeMarket(NamedTuple):
+    """The deployer or governance resumes a halted perp market (positions were settled at the halt)."""
+
+    ts: int
+    market_id: str
+
+    @property
+    def type(self) -> str:
+        return "resume_market"
+
+
+@_registry.register
+class SetAllowlist(NamedTuple):
+    """The deployer (its signature checked at the edge) adds or removes a wallet on a market's allowlist."""
+
+    ts: int
+    market_id: str
+    deployer: str  # must be the market's deployer
+    wallet: str  # an address: all of its sub-accounts follow it
+    allowed: bool
+
+    @property
+    def type(self) -> str:
+        return "set_allowlist"
+
+
+@_registry.register
+class Liquidate(NamedTuple):
+    """Keeper/clock command: liquidate a domain below maintenance (cross: market_id ""; isolated: its market)."""
+
+    ts: int
+    account: str
+    market_id: str = ""
+
+    @property
+    def type(self) -> str:
+        return "liquidate"
+
+
+@_registry.register
+class PlaceTrigger(NamedTuple):
+    """A trigger order on a perp, fired by the mark: stop-market, stop-limit, or TP / SL on the position."""
+
+    ts: int
+    account: str
+    market_id: str
+    kind: str  # "stop_market" | "stop_limit" | "take_profit" | "stop_loss"
+    trigger_price: int  # ticks
+    side: str = ""  # stop orders: "buy" | "sell"; TP / SL: "" (the side that closes the position)
+    price: int = 0  # stop_limit: the limit; others: a protection price (0 = mark -/+ trigger_slippage_bps)
+    size: int = 0  # stop orders: lots; TP / SL: 0 = the whole position when it fires
+
+    @property
+    def type(self) -> str:
+        return "place_trigger"
+
+
+@_registry.register
+class CancelTrigger(NamedTuple):
+    ts: int
+    account: str
+    trigger_id: int
+
+    @property
+    def type(self) -> str:
+        return "cancel_trigger"
+
+
+@_registry.register
+class TriggerTick(NamedTuple):
+    """Clock command: fire every trigger of the market that the mark has reached, lowest id first."""
+
+    ts: int
+    market_id: str
+
+    @property
+    def type(self) -> str:
+        return "trigger_tick"
+
+
 Command = (
     DepositCredit
     | WithdrawRequest
@@ -316,6 +527,20 @@ Command = (
     | Dispute
     | GovernanceDecision
     | FinalizeResolution
+    | SubaccountTransfer
+    | GraduationTick
+    | SetRiskClass
+    | GovernanceCase
+    | SetMarginMode
+    | AdjustIsolatedMargin
+    | OraclePrice
+    | FundingTick
+    | ResumeMarket
+    | SetAllowlist
+    | Liquidate
+    | PlaceTrigger
+    | CancelTrigger
+    | TriggerTick
 )
 
 COMMAND_TYPES: dict[str, type[Any]] = dict(_registry.by_name)

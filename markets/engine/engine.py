@@ -17,8 +17,10 @@ from . import commands as C
 from . import events as E
 from .book import EXPIRED, STP_BOTH, STP_RESTING, STP_TAKING, Book, Order
 from .enums import CancelReason, MarketKind, MarketStatus, RejectReason, WithdrawalStatus
+from .params import DEFAULT_PARAMS, ProtocolParams
 
 if TYPE_CHECKING:
+    from .perp import Perp
     from .prediction import Prediction
 
 __all__ = ["Engine", "PROTOCOL_FEE_ACCOUNT", "SYSTEM_PREFIX", "deployer_fee_account", "insurance_account"]
@@ -158,7 +160,7 @@ class Withdrawal:
 class Engine:
     """All trading state, changed only by ``apply``."""
 
-    def __init__(self) -> None:
+    def __init__(self, params: ProtocolParams = DEFAULT_PARAMS) -> None:
         self.seq = 0  # last event sequence number handed out
         self.last_ts = 0  # ts of the last accepted command
         self.next_order_id = 1
@@ -192,6 +194,25 @@ class Engine:
         self._handlers[C.Dispute] = lambda c: pred.dispute(self, c)
         self._handlers[C.GovernanceDecision] = lambda c: pred.decide(self, c)
         self._handlers[C.FinalizeResolution] = lambda c: pred.finalize(self, c)
+        # perps, margin domains and risk classes (issue 14): see perp.py
+        from .perp import Perp
+
+        self.perp: Perp = Perp(params)
+        perp = self.perp
+        self._handlers[C.SubaccountTransfer] = lambda c: perp.subaccount_transfer(self, c)
+        self._handlers[C.GraduationTick] = lambda c: perp.graduation_tick(self, c)
+        self._handlers[C.SetRiskClass] = lambda c: perp.set_risk_class(self, c)
+        self._handlers[C.GovernanceCase] = lambda c: perp.governance_case(self, c)
+        self._handlers[C.SetMarginMode] = lambda c: perp.set_margin_mode(self, c)
+        self._handlers[C.AdjustIsolatedMargin] = lambda c: perp.adjust_isolated_margin(self, c)
+        self._handlers[C.OraclePrice] = lambda c: perp.oracle_price(self, c)
+        self._handlers[C.FundingTick] = lambda c: perp.funding_tick(self, c)
+        self._handlers[C.ResumeMarket] = lambda c: perp.resume_market(self, c)
+        self._handlers[C.SetAllowlist] = lambda c: perp.set_allowlist(self, c)
+        self._handlers[C.Liquidate] = lambda c: perp.liquidate(self, c)
+        self._handlers[C.PlaceTrigger] = lambda c: perp.place_trigger(self, c)
+        self._handlers[C.CancelTrigger] = lambda c: perp.cancel_trigger(self, c)
+        self._handlers[C.TriggerTick] = lambda c: perp.trigger_tick(self, c)
 
     # -- entry point -----------------------------------------------------------------------
 
@@ -291,9 +312,11 @@ class Engine:
         if c.expiry_ts <= c.ts:
             _reject(RejectReason.EXPIRED, f"expiry_ts {c.expiry_ts} is not after ts {c.ts}")
         free = acct.free.get(c.asset, 0)
+        if c.account in self.perp.domains:  # margin in use stays (issue 14)
+            free = self.perp.free_collateral(self, c.account, c.asset, c.ts)
         if free < c.amount:
             _reject(RejectReason.INSUFFICIENT_BALANCE, f"free {c.asset} balance {free} < {c.amount}")
-        acct.free[c.asset] = free - c.amount
+        acct.free[c.asset] -= c.amount
         acct.withdraw_nonce += 1
         w = Withdrawal(
             c.withdrawal_id,
@@ -341,10 +364,13 @@ class Engine:
             _reject(RejectReason.DUPLICATE_MARKET_ID, f"market {c.market_id!r} already exists")
         if c.kind not in (MarketKind.SPOT, MarketKind.PERP, MarketKind.PREDICTION):
             _reject(RejectReason.BAD_MARKET_SPEC, f"unknown market kind {c.kind!r}")
+        if not 0 <= c.collateral_weight_bps <= self.perp.params.max_collateral_weight_bps:
+            _reject(RejectReason.BAD_MARKET_SPEC, "collateral_weight_bps must be within 0..max_collateral_weight_bps")
         if c.kind == MarketKind.PREDICTION or c.market_id in self.pred.pools:
-            return self.pred.launch(self, c)
-        if c.kind != MarketKind.SPOT:
-            _reject(RejectReason.NOT_SUPPORTED, f"{c.kind} markets are not supported yet")
+            launched = self.pred.launch(self, c)
+            if c.collateral_weight_bps:  # shares count toward cross equity (issue 14)
+                self.perp.weights[c.market_id] = c.collateral_weight_bps
+            return launched
         if not c.base_asset or not c.quote_asset or c.base_asset == c.quote_asset:
             _reject(RejectReason.BAD_MARKET_SPEC, "base and quote assets must be set and differ")
         if c.tick_size <= 0 or c.lot_size <= 0 or c.min_size <= 0:
@@ -360,6 +386,7 @@ class Engine:
             _reject(RejectReason.BAD_MARKET_SPEC, f"deployer_fee_share_bps must be within 0..{BPS}")
         if not c.deployer or c.deployer.startswith(SYSTEM_PREFIX):
             _reject(RejectReason.BAD_MARKET_SPEC, "deployer must be an address")
+        tiers = self.perp.validate_spec(self, c) if c.kind == MarketKind.PERP else None
         m = Market(c)
         self.markets[c.market_id] = m
         for acct_id in (m.deployer_account, m.insurance_account):
@@ -370,7 +397,7 @@ class Engine:
         proto.free.setdefault(m.quote, 0)
         proto.reserved.setdefault(m.quote, 0)
         self.seq += 1
-        return [
+        out: list[Any] = [
             E.MarketLaunched(
                 self.seq,
                 c.market_id,
@@ -388,6 +415,11 @@ class Engine:
                 m.insurance_account,
             )
         ]
+        if tiers is not None:
+            out += self.perp.launch(self, c, tiers)
+        elif c.collateral_weight_bps:  # spot holdings count toward cross equity (issue 14)
+            self.perp.weights[c.market_id] = c.collateral_weight_bps
+        return out
 
     def _market(self, market_id: str) -> Market:
         m = self.markets.get(market_id)
@@ -400,12 +432,15 @@ class Engine:
         if m.status == MarketStatus.HALTED:
             _reject(RejectReason.MARKET_HALTED, f"market {c.market_id!r} is already halted")
         out: list[Any] = []
+        halt_mark = self.perp.mark(self.perp.markets[m.market_id], m, c.ts) if m.kind == _PERP else None
         book = m.book
         resting = [o for side in (True, False) for lvl in book.levels(side) for o in _walk(lvl.head)]
         resting.sort(key=_order_id)
         for o in resting:
             book.remove(o)
             self._drop(o, CancelReason.HALT.value, out)
+        if m.kind == _PERP:  # every position settles at the mark at the halt (issue 14)
+            self.perp.settle_halt(self, m, halt_mark, out)
         m.status = MarketStatus.HALTED.value
         self.seq += 1
         out.append(E.MarketHalted(self.seq, c.market_id, c.reason))
@@ -436,6 +471,8 @@ class Engine:
         if m.status != "active":
             _reject(RejectReason.MARKET_HALTED, f"market {market_id!r} is halted")
         if m.kind != "spot" or outcome != "yes":
+            if m.kind == _PERP:
+                return self.perp.place_order(self, c)
             return self.pred.place_order(self, c, m)
         acct = self.accounts.get(account)
         if acct is None or acct.system:
@@ -761,6 +798,8 @@ class Engine:
         }
         if self.pred.markets:  # absent while there are none: spot-only hashes stay as they were
             snap["prediction"] = self.pred.snapshot()
+        if self.perp.active():  # likewise absent until the first perp market (issue 14)
+            snap["perp"] = self.perp.snapshot()
         return snap
 
     def state_hash(self, include_seq: bool = True) -> str:
@@ -775,11 +814,14 @@ class Engine:
         return hashlib.sha256(canonical_json(snap)).hexdigest()
 
     @classmethod
-    def restore(cls, snap: dict[str, Any]) -> Engine:
-        """Rebuild an Engine from ``snapshot()`` output (also after a JSON round trip)."""
+    def restore(cls, snap: dict[str, Any], params: ProtocolParams = DEFAULT_PARAMS) -> Engine:
+        """Rebuild an Engine from ``snapshot()`` output (also after a JSON round trip).
+
+        ``params`` applies until the snapshot has perp state, which carries its own.
+        """
         if snap.get("version") != SNAPSHOT_VERSION:
             raise ValueError(f"unsupported snapshot version {snap.get('version')!r}")
-        eng = cls()
+        eng = cls(params)
         eng.seq = snap["seq"]
         eng.last_ts = snap["last_ts"]
         eng.next_order_id = snap["next_order_id"]
@@ -811,6 +853,8 @@ class Engine:
             eng.withdrawals[wid] = Withdrawal(wid, account, asset, amount, nonce, expiry, status)
         if "prediction" in snap:
             eng.pred.restore(snap["prediction"])
+        if "perp" in snap:
+            eng.perp.restore(snap["perp"])
         return eng
 
 
@@ -864,6 +908,7 @@ _new = tuple.__new__
 _PlaceOrder = C.PlaceOrder
 _OrderAccepted = E.OrderAccepted
 _PREDICTION = MarketKind.PREDICTION.value
+_PERP = MarketKind.PERP.value
 
 
 def _bad_shape(side: str, order_type: str, tif: str, stp_name: str) -> NoReturn:

@@ -21,6 +21,7 @@ __all__ = [
     "Outcome",
     "Settlement",
     "ResolutionStatus",
+    "RiskClass",
 ]
 
 
@@ -74,6 +75,7 @@ class CancelReason(StrEnum):
     EXPIRED = "expired"  # resting order met after its expiry_ts
     HALT = "halt"  # market halted
     MARKET_CLOSED = "market_closed"  # prediction market: resolution proposed, the book is cleared
+    LIQUIDATION = "liquidation"  # perp: the domain is being liquidated (issue 14)
 
 
 class Outcome(StrEnum):
@@ -97,6 +99,13 @@ class ResolutionStatus(StrEnum):
     PROPOSED = "proposed"  # in the dispute window
     DISPUTED = "disputed"  # waiting for the committee; payouts frozen
     FINAL = "final"  # paid out
+
+
+class RiskClass(StrEnum):
+    """How a perp market may be margined (issue 14)."""
+
+    ISOLATED_ONLY = "isolated_only"  # every launch starts here: positions only in isolated mode
+    CROSS_ELIGIBLE = "cross_eligible"  # graduated: positions may share the domain's collateral
 
 
 class RejectReason(StrEnum):
@@ -147,3 +156,20 @@ class RejectReason(StrEnum):
     GROUP_NOT_FORMED = "group_not_formed"  # conversion before all group_size outcomes exist
     GROUP_FORMED = "group_formed"  # launching into a group that is complete (use AddOutcome)
     OUTCOME_NOT_ALLOWED = "outcome_not_allowed"  # AddOutcome against the group's rule
+    # accounts and perps (issue 14)
+    INVALID_ACCOUNT = "invalid_account"  # not "<address>" or "<address>:<n>" with 1 <= n <= max
+    OWNER_MISMATCH = "owner_mismatch"  # a sub-account transfer between two wallets, or to itself
+    PERP_ONLY = "perp_only"  # a perp-only command on a spot or prediction market
+    INSUFFICIENT_MARGIN = "insufficient_margin"  # free collateral does not cover the worst case
+    OI_CAP_EXCEEDED = "oi_cap_exceeded"  # the market's or the domain's open-interest cap
+    REDUCE_ONLY_WOULD_INCREASE = "reduce_only_would_increase"  # a reduce-only order that does not reduce
+    ISOLATED_ONLY = "isolated_only"  # cross margin in a market that has not graduated
+    POSITION_OPEN = "position_open"  # changing the margin mode with a position, margin or orders
+    MARGIN_MODE_MISMATCH = "margin_mode_mismatch"  # isolated margin for a cross position
+    ORACLE_TOO_SOON = "oracle_too_soon"  # a push within oracle_min_interval_ms of the last
+    ORACLE_SOURCE_MISMATCH = "oracle_source_mismatch"  # not the source the spec names
+    FUNDING_NOT_DUE = "funding_not_due"  # a funding tick before the interval is over
+    HALT_REQUIRED = "halt_required"  # resuming a market that is not halted
+    ACCESS_DENIED = "access_denied"  # the market's allowlist does not hold the wallet (reducing is always allowed)
+    ABOVE_MAINTENANCE = "above_maintenance"  # Liquidate on a domain that meets maintenance
+    LIQUIDATION_PAUSED = "liquidation_paused"  # the market's oracle is stale or its last push was clamped

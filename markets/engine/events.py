@@ -33,6 +33,29 @@ __all__ = [
     "DisputeDecided",
     "Payout",
     "ResolutionFinal",
+    "SubaccountTransferred",
+    "PerpMarketLaunched",
+    "RiskClassChanged",
+    "GovernanceCaseUpdated",
+    "PositionChanged",
+    "PnlRealized",
+    "MarginModeSet",
+    "IsolatedMarginAdjusted",
+    "OraclePriceSet",
+    "OracleGuard",
+    "FundingPayment",
+    "FundingSettled",
+    "PositionSettled",
+    "MarketResumed",
+    "AllowlistChanged",
+    "LiquidationStarted",
+    "LiquidationStep",
+    "InsuranceCovered",
+    "Deleveraged",
+    "LiquidationFinished",
+    "TriggerPlaced",
+    "TriggerFired",
+    "TriggerCancelled",
     "Event",
     "EVENT_TYPES",
     "to_dict",
@@ -434,6 +457,347 @@ class ResolutionFinal(NamedTuple):
         return "resolution_final"
 
 
+@_registry.register
+class SubaccountTransferred(NamedTuple):
+    seq: int
+    account: str
+    to_account: str
+    asset: str
+    amount: int
+
+    @property
+    def type(self) -> str:
+        return "subaccount_transferred"
+
+
+@_registry.register
+class PerpMarketLaunched(NamedTuple):
+    """Follows MarketLaunched for kind="perp": the perp part of the spec. Every perp starts isolated-only."""
+
+    seq: int
+    market_id: str
+    collateral_asset: str
+    margin_tiers: str
+    collateral_weight_bps: int
+    oracle_source: str
+    oi_cap: int
+    account_oi_cap: int
+    access: str
+    bond: int
+    risk_class: str
+
+    @property
+    def type(self) -> str:
+        return "perp_market_launched"
+
+
+@_registry.register
+class RiskClassChanged(NamedTuple):
+    seq: int
+    market_id: str
+    risk_class: str
+    previous: str
+    by: str  # "graduation" | "governance"
+    case_id: str
+
+    @property
+    def type(self) -> str:
+        return "risk_class_changed"
+
+
+@_registry.register
+class GovernanceCaseUpdated(NamedTuple):
+    seq: int
+    market_id: str
+    case_id: str
+    status: str  # "open" | "closed"
+    open_cases: int  # open cases about the market after this change
+
+    @property
+    def type(self) -> str:
+        return "governance_case_updated"
+
+
+@_registry.register
+class PositionChanged(NamedTuple):
+    """A perp fill changed a position. ``cash`` is the position's signed quote balance (see docs)."""
+
+    seq: int
+    market_id: str
+    account: str
+    size: int
+    cash: int
+    mode: str
+    margin: int
+
+    @property
+    def type(self) -> str:
+        return "position_changed"
+
+
+@_registry.register
+class PnlRealized(NamedTuple):
+    """A position became flat: its cash (and isolated margin) went to the ledger; ``debt`` stayed."""
+
+    seq: int
+    market_id: str
+    account: str
+    amount: int
+    debt: int
+
+    @property
+    def type(self) -> str:
+        return "pnl_realized"
+
+
+@_registry.register
+class MarginModeSet(NamedTuple):
+    seq: int
+    market_id: str
+    account: str
+    mode: str
+
+    @property
+    def type(self) -> str:
+        return "margin_mode_set"
+
+
+@_registry.register
+class IsolatedMarginAdjusted(NamedTuple):
+    seq: int
+    market_id: str
+    account: str
+    amount: int
+    margin: int
+
+    @property
+    def type(self) -> str:
+        return "isolated_margin_adjusted"
+
+
+@_registry.register
+class OraclePriceSet(NamedTuple):
+    """``price`` is what the oracle now is; ``pushed`` what came in (they differ when clamped)."""
+
+    seq: int
+    market_id: str
+    price: int
+    pushed: int
+    clamped: bool
+
+    @property
+    def type(self) -> str:
+        return "oracle_price_set"
+
+
+@_registry.register
+class OracleGuard(NamedTuple):
+    """Detector event: the market's oracle is in doubt (``clamped`` or ``stale``); liquidations pause."""
+
+    seq: int
+    market_id: str
+    reason: str
+    detail: str
+
+    @property
+    def type(self) -> str:
+        return "oracle_guard"
+
+
+@_registry.register
+class FundingPayment(NamedTuple):
+    """One position's funding: ``amount`` > 0 paid, < 0 received."""
+
+    seq: int
+    market_id: str
+    account: str
+    amount: int
+
+    @property
+    def type(self) -> str:
+        return "funding_payment"
+
+
+@_registry.register
+class FundingSettled(NamedTuple):
+    """``paid`` − ``received`` (≥ 0, the rounding remainder) went to the insurance fund."""
+
+    seq: int
+    market_id: str
+    rate_bps: int
+    mark: int
+    oracle: int
+    paid: int
+    received: int
+    to_insurance: int
+
+    @property
+    def type(self) -> str:
+        return "funding_settled"
+
+
+@_registry.register
+class PositionSettled(NamedTuple):
+    """Halt: the position was closed at ``price``, the mark at the halt."""
+
+    seq: int
+    market_id: str
+    account: str
+    size: int
+    price: int
+
+    @property
+    def type(self) -> str:
+        return "position_settled"
+
+
+@_registry.register
+class MarketResumed(NamedTuple):
+    seq: int
+    market_id: str
+
+    @property
+    def type(self) -> str:
+        return "market_resumed"
+
+
+@_registry.register
+class AllowlistChanged(NamedTuple):
+    seq: int
+    market_id: str
+    wallet: str
+    allowed: bool
+
+    @property
+    def type(self) -> str:
+        return "allowlist_changed"
+
+
+@_registry.register
+class LiquidationStarted(NamedTuple):
+    """``market_id`` "" is a cross domain."""
+
+    seq: int
+    account: str
+    market_id: str
+    equity: int
+    maintenance: int
+
+    @property
+    def type(self) -> str:
+        return "liquidation_started"
+
+
+@_registry.register
+class LiquidationStep(NamedTuple):
+    """One bounded IOC step: ``size`` lots closed (signed: > 0 bought), ``fee`` to the insurance fund."""
+
+    seq: int
+    account: str
+    market_id: str
+    size: int
+    fee: int
+
+    @property
+    def type(self) -> str:
+        return "liquidation_step"
+
+
+@_registry.register
+class InsuranceCovered(NamedTuple):
+    """The market's insurance fund paid ``amount`` of a liquidated record's debt."""
+
+    seq: int
+    market_id: str
+    account: str
+    amount: int
+
+    @property
+    def type(self) -> str:
+        return "insurance_covered"
+
+
+@_registry.register
+class Deleveraged(NamedTuple):
+    """ADL: ``amount`` of ``account``'s profit in the market went to cover ``debtor``'s shortfall."""
+
+    seq: int
+    market_id: str
+    account: str
+    debtor: str
+    amount: int
+
+    @property
+    def type(self) -> str:
+        return "deleveraged"
+
+
+@_registry.register
+class LiquidationFinished(NamedTuple):
+    """``restored``: back at or above maintenance; ``debt``: shortfall nobody covered."""
+
+    seq: int
+    account: str
+    market_id: str
+    equity: int
+    maintenance: int
+    restored: bool
+    debt: int
+
+    @property
+    def type(self) -> str:
+        return "liquidation_finished"
+
+
+@_registry.register
+class TriggerPlaced(NamedTuple):
+    """``oco_id``: the id of the TP or SL this one cancels when either fires (0 = none)."""
+
+    seq: int
+    trigger_id: int
+    market_id: str
+    account: str
+    kind: str
+    side: str
+    trigger_price: int
+    price: int
+    size: int
+    oco_id: int
+
+    @property
+    def type(self) -> str:
+        return "trigger_placed"
+
+
+@_registry.register
+class TriggerFired(NamedTuple):
+    """The order it places follows (its OrderAccepted, Trades, ...)."""
+
+    seq: int
+    trigger_id: int
+    market_id: str
+    mark: int
+
+    @property
+    def type(self) -> str:
+        return "trigger_fired"
+
+
+@_registry.register
+class TriggerCancelled(NamedTuple):
+    """``reason``: ``user``, ``oco``, ``flat`` (no position left) or the order's reject reason."""
+
+    seq: int
+    trigger_id: int
+    market_id: str
+    account: str
+    reason: str
+
+    @property
+    def type(self) -> str:
+        return "trigger_cancelled"
+
+
 Event = (
     Rejected
     | DepositCredited
@@ -457,6 +821,29 @@ Event = (
     | DisputeDecided
     | Payout
     | ResolutionFinal
+    | SubaccountTransferred
+    | PerpMarketLaunched
+    | RiskClassChanged
+    | GovernanceCaseUpdated
+    | PositionChanged
+    | PnlRealized
+    | MarginModeSet
+    | IsolatedMarginAdjusted
+    | OraclePriceSet
+    | OracleGuard
+    | FundingPayment
+    | FundingSettled
+    | PositionSettled
+    | MarketResumed
+    | AllowlistChanged
+    | LiquidationStarted
+    | LiquidationStep
+    | InsuranceCovered
+    | Deleveraged
+    | LiquidationFinished
+    | TriggerPlaced
+    | TriggerFired
+    | TriggerCancelled
 )
 
 EVENT_TYPES: dict[str, type[Any]] = dict(_registry.by_name)

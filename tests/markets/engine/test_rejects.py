@@ -11,6 +11,7 @@ from markets.engine import commands as C
 from markets.engine import events as E
 
 from .conftest import BASE, MARKET, QUOTE, spot_spec
+from .test_perp_rejects import COVERED as PERP_CASES_COVERED
 from .test_prediction_rejects import COVERED as PREDICTION_CASES_COVERED
 
 
@@ -94,7 +95,7 @@ CASES: list[tuple[str, Any, RejectReason]] = [
     ("expire executed", C.WithdrawExpire(2_000, "w-done"), RejectReason.WITHDRAWAL_NOT_PENDING),
     ("execute twice", C.WithdrawExecuted(5, "w-done"), RejectReason.WITHDRAWAL_NOT_PENDING),
     ("duplicate market", spot_spec(ts=5), RejectReason.DUPLICATE_MARKET_ID),
-    ("perp not yet", spot_spec("P", ts=5, kind="perp"), RejectReason.NOT_SUPPORTED),
+    ("perp without margin tiers", spot_spec("P", ts=5, kind="perp"), RejectReason.BAD_MARKET_SPEC),
     ("unknown kind", spot_spec("P", ts=5, kind="option"), RejectReason.BAD_MARKET_SPEC),
     ("same assets", spot_spec("P", ts=5, base_asset=QUOTE), RejectReason.BAD_MARKET_SPEC),
     ("zero tick", spot_spec("P", ts=5, tick_size=0), RejectReason.BAD_MARKET_SPEC),
@@ -126,7 +127,7 @@ def test_rejected_without_state_change(eng: Engine, name: str, command: Any, rea
 
 def test_every_reject_reason_is_covered() -> None:
     # prediction-market reasons have their own table (test_prediction_rejects.py)
-    covered = {reason for _, _, reason in CASES} | PREDICTION_CASES_COVERED
+    covered = {reason for _, _, reason in CASES} | PREDICTION_CASES_COVERED | PERP_CASES_COVERED
     assert covered == set(RejectReason)
 
 

@@ -1,0 +1,53 @@
+"""MarginIndex (the fast liquidation sweep) names the same domains as Perp.under_maintenance."""
+
+from __future__ import annotations
+
+import random
+
+from markets.engine import Engine
+from markets.engine.perp import Position
+from markets.engine.sweep import MarginIndex
+
+from .perp_helpers import FAST, USD, perp_spec
+
+TS = 50_000
+
+
+def _random_engine(rng: random.Random, n_markets: int, n_domains: int) -> Engine:
+    eng = Engine(FAST)
+    mids = [f"P{i}" for i in range(n_markets)]
+    for mid in mids:
+        eng.apply(
+            perp_spec(
+                mid, collateral_weight_bps=rng.choice([0, 5_000, 10_000]), margin_tiers="5000:1000:500,0:2500:1200"
+            )
+        )
+        pm = eng.perp.markets[mid]
+        pm.oracle, pm.oracle_ts = rng.randint(50, 150), TS
+        pm.trades = [rng.randint(50, 150)]
+    for d in range(n_domains):
+        aid = f"d{d}"
+        acct = eng._account(aid)
+        acct.free[USD], acct.reserved[USD] = rng.choice([0, 500, 5_000]), 0
+        for mid in rng.sample(mids, min(3, n_markets)):
+            pos = Position(aid, mid, rng.choice(["cross", "cross", "isolated"]))
+            pos.size = rng.randint(-100, 100)
+            pos.cash = -pos.size * rng.randint(50, 150)
+            pos.margin = rng.choice([0, 1_000]) if pos.mode == "isolated" else 0
+            eng.perp.domains.setdefault(aid, {})[mid] = pos
+            eng.perp.markets[mid].holders[aid] = pos
+    return eng
+
+
+def test_full_sweep_and_per_market_updates_match_the_engine() -> None:
+    rng = random.Random(5)
+    for _ in range(20):
+        eng = _random_engine(rng, 5, 200)
+        idx = MarginIndex(eng, TS)
+        assert idx.liquidatable() == eng.perp.under_maintenance(eng, TS)
+        for _ in range(5):
+            mid = f"P{rng.randrange(5)}"
+            pm = eng.perp.markets[mid]
+            pm.oracle = max(1, pm.oracle + rng.randint(-60, 60))
+            pm.trades = [pm.oracle]
+            assert idx.update_market(mid) == eng.perp.under_maintenance(eng, TS)
