@@ -486,17 +486,7 @@ class Engine:
             _reject(RejectReason.NOT_SUPPORTED, "reduce_only is not supported on spot markets")
         if price <= 0:
             _reject(RejectReason.INVALID_PRICE, f"price must be a positive number of ticks, got {price}")
-        if size < m.min_size:
-            if size <= 0:
-                _reject(RejectReason.INVALID_SIZE, f"size must be a positive number of lots, got {size}")
-            _reject(RejectReason.SIZE_BELOW_MINIMUM, f"size {size} is below the minimum of {m.min_size} lots")
-        if expiry:
-            if expiry < 0:
-                _reject(RejectReason.INVALID_FIELD, f"expiry_ts must be 0 (never) or positive, got {expiry}")
-            if expiry <= ts:
-                _reject(RejectReason.EXPIRED, f"expiry_ts {expiry} is not after ts {ts}")
-        if cid and cid in acct.client_ids:
-            _reject(RejectReason.DUPLICATE_CLIENT_ID, f"client_id {cid!r} was already used by this account")
+        _check_order_terms(size, m.min_size, expiry, ts, cid, acct.client_ids)
         book = m.book
         if tif == "post_only":
             if is_buy:
@@ -925,6 +915,21 @@ def _bad_shape(side: str, order_type: str, tif: str, stp_name: str) -> NoReturn:
         RejectReason.INVALID_FIELD,
         f"stp must be cancel_resting, cancel_taking or cancel_both, got {stp_name!r}",
     )
+
+
+def _check_order_terms(size: int, min_size: int, expiry: int, ts: int, cid: str, client_ids: set[str]) -> None:
+    """The order checks every market kind shares: size, expiry and client id, in that order."""
+    if size < min_size:
+        if size <= 0:
+            _reject(RejectReason.INVALID_SIZE, f"size must be a positive number of lots, got {size}")
+        _reject(RejectReason.SIZE_BELOW_MINIMUM, f"size {size} is below the minimum of {min_size} lots")
+    if expiry:
+        if expiry < 0:
+            _reject(RejectReason.INVALID_FIELD, f"expiry_ts must be 0 (never) or positive, got {expiry}")
+        if expiry <= ts:
+            _reject(RejectReason.EXPIRED, f"expiry_ts {expiry} is not after ts {ts}")
+    if cid and cid in client_ids:
+        _reject(RejectReason.DUPLICATE_CLIENT_ID, f"client_id {cid!r} was already used by this account")
 
 
 def _type_mismatch(cmd: Any) -> str:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from . import commands as C
 from . import events as E
 from .book import EXPIRED, STP_RESTING, Order
-from .engine import _ORDER_SHAPES, _bad_shape, _Reject, _reject, _type_mismatch
+from .engine import _ORDER_SHAPES, _bad_shape, _check_order_terms, _Reject, _reject, _type_mismatch
 from .enums import CancelReason, MarketStatus, RejectReason, RiskClass
 from .margin import (
     BPS,
@@ -436,17 +436,7 @@ class Perp:
             _reject(RejectReason.INVALID_FIELD, f"outcome must be yes on a perp market, got {outcome!r}")
         if price <= 0:
             _reject(RejectReason.INVALID_PRICE, f"price must be a positive number of ticks, got {price}")
-        if size < m.min_size:
-            if size <= 0:
-                _reject(RejectReason.INVALID_SIZE, f"size must be a positive number of lots, got {size}")
-            _reject(RejectReason.SIZE_BELOW_MINIMUM, f"size {size} is below the minimum of {m.min_size} lots")
-        if expiry:
-            if expiry < 0:
-                _reject(RejectReason.INVALID_FIELD, f"expiry_ts must be 0 (never) or positive, got {expiry}")
-            if expiry <= ts:
-                _reject(RejectReason.EXPIRED, f"expiry_ts {expiry} is not after ts {ts}")
-        if cid and cid in acct.client_ids:
-            _reject(RejectReason.DUPLICATE_CLIENT_ID, f"client_id {cid!r} was already used by this account")
+        _check_order_terms(size, m.min_size, expiry, ts, cid, acct.client_ids)
         book = m.book
         if tif == "post_only":
             best = book.best_ask() if is_buy else book.best_bid()

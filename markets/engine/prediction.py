@@ -29,6 +29,7 @@ from .engine import (
     PROTOCOL_FEE_ACCOUNT,
     SYSTEM_PREFIX,
     Market,
+    _check_order_terms,
     _new,
     _order_id,
     _reject,
@@ -453,17 +454,7 @@ class Prediction:
                 RejectReason.INVALID_PRICE,
                 f"price must be strictly between 0 and {top} ticks (0 and 1 share unit), got {price}",
             )
-        if size < m.min_size:
-            if size <= 0:
-                _reject(RejectReason.INVALID_SIZE, f"size must be a positive number of lots, got {size}")
-            _reject(RejectReason.SIZE_BELOW_MINIMUM, f"size {size} is below the minimum of {m.min_size} lots")
-        if expiry:
-            if expiry < 0:
-                _reject(RejectReason.INVALID_FIELD, f"expiry_ts must be 0 (never) or positive, got {expiry}")
-            if expiry <= ts:
-                _reject(RejectReason.EXPIRED, f"expiry_ts {expiry} is not after ts {ts}")
-        if cid and cid in acct.client_ids:
-            _reject(RejectReason.DUPLICATE_CLIENT_ID, f"client_id {cid!r} was already used by this account")
+        _check_order_terms(size, m.min_size, expiry, ts, cid, acct.client_ids)
         # where the order sits in the YES book
         is_buy = own_buy if is_yes else not own_buy
         bprice = price if is_yes else top - price
