@@ -34,6 +34,7 @@ from .margin import (
     weighted_pnl,
 )
 from .params import DEFAULT_PARAMS, ProtocolParams
+from .sweep import MarginIndex
 
 if TYPE_CHECKING:
     from .engine import Account, Engine, Market
@@ -157,6 +158,9 @@ class Perp:
         self.weights: dict[str, int] = {}  # spot / prediction market -> collateral weight bps (non-zero only)
         self.triggers: dict[int, list[Any]] = {}  # id -> [account, market, kind, side, trigger, price, size, oco]
         self.next_trigger_id = 1
+        # derived, not in the snapshot: built at the first perp launch or first use, then kept by
+        # every change to a position record
+        self.index: MarginIndex | None = None
 
     # -- snapshot ----------------------------------------------------------------------------
 
@@ -230,6 +234,10 @@ class Perp:
         """Record a validated perp spec (the engine has created the Market) -> PerpMarketLaunched."""
         pm = PerpMarket(c, tiers)
         self.markets[c.market_id] = pm
+        if self.index is None:
+            self.index = MarginIndex(eng)
+        else:
+            self.index.add_market(c.market_id)
         eng.seq += 1
         return [
             E.PerpMarketLaunched(
@@ -260,7 +268,19 @@ class Perp:
         pos = Position(account, market_id, mode)
         self.domains.setdefault(account, {})[market_id] = pos
         self.markets[market_id].holders[account] = pos
+        if self.index is not None:
+            self.index.changed(pos)
         return pos
+
+    def margin_index(self, eng: Engine) -> MarginIndex:
+        """The kept index of every domain's health (built from the state if there is none yet)."""
+        if self.index is None:
+            self.index = MarginIndex(eng)
+        return self.index
+
+    def sweep(self, eng: Engine, ts: int) -> list[tuple[str, str]]:
+        """Every domain below maintenance at ``ts``, from the kept index; equals ``under_maintenance``."""
+        return self.margin_index(eng).sweep(ts)
 
     def position(self, account: str, market_id: str) -> Position | None:
         """The domain's record in a perp market, if any. Treat it as read-only."""
@@ -600,6 +620,8 @@ class Perp:
         out.append(E.PositionChanged(eng.seq, m.market_id, pos.account, new, pos.cash, pos.mode, pos.margin))
         if new == 0:
             self._realise(eng, pm, pos, out)
+        if self.index is not None:
+            self.index.changed(pos)
 
     def _realise(self, eng: Engine, pm: PerpMarket, pos: Position, out: list[Any]) -> None:
         """A flat position settles into the ledger.
@@ -648,6 +670,8 @@ class Perp:
         if pos is None:
             pos = self._new_position(acct.account_id, c.market_id, c.mode)
         pos.mode = c.mode
+        if self.index is not None:
+            self.index.changed(pos)
         eng.seq += 1
         return [E.MarginModeSet(eng.seq, c.market_id, c.account, c.mode)]
 
@@ -675,6 +699,8 @@ class Perp:
             pos = self._new_position(acct.account_id, c.market_id, ISOLATED)
         acct.free[asset] -= c.amount
         pos.margin += c.amount
+        if self.index is not None:
+            self.index.changed(pos)
         eng.seq += 1
         return [E.IsolatedMarginAdjusted(eng.seq, c.market_id, c.account, c.amount, pos.margin)]
 
@@ -751,6 +777,8 @@ class Perp:
                     amount = -(n * abs(rate) // BPS)
                     received -= amount
                 pos.cash -= amount
+                if self.index is not None:
+                    self.index.changed(pos)
                 eng.seq += 1
                 out.append(E.FundingPayment(eng.seq, c.market_id, aid, amount))
         rest = paid - received
@@ -775,6 +803,8 @@ class Perp:
             eng.seq += 1
             out.append(E.PositionSettled(eng.seq, m.market_id, aid, size, price))
             self._realise(eng, pm, pos, out)
+            if self.index is not None:
+                self.index.changed(pos)
         pm.long_oi = 0
 
     def resume_market(self, eng: Engine, c: C.ResumeMarket) -> list[Any]:
@@ -1012,6 +1042,8 @@ class Perp:
         if pay:
             fund[pm.collateral] -= pay
             rec.cash += pay
+            if self.index is not None:
+                self.index.changed(rec)
             eng.seq += 1
             out.append(E.InsuranceCovered(eng.seq, rec.market_id, rec.account, pay))
         if rec.cash >= 0:
@@ -1037,6 +1069,9 @@ class Perp:
             take = min(upnl, -rec.cash)
             other.cash -= take
             rec.cash += take
+            if self.index is not None:
+                self.index.changed(other)
+                self.index.changed(rec)
             eng.seq += 1
             out.append(E.Deleveraged(eng.seq, rec.market_id, aid, rec.account, take))
         return -rec.cash

@@ -1,20 +1,26 @@
-"""Liquidation sweeps: every margin domain's maintenance health, priced market by market.
+"""Liquidation sweeps: every margin domain's maintenance health, kept by the engine as positions change.
 
-``MarginIndex`` is derived, read-only data over an Engine at one ``ts``. It copies the perp
-positions once into per-market columns (domain number, size, |size|, cash, and for isolated
-positions their margin) and keeps, per domain, its cross equity and maintenance, and per
-market each position's contribution to them. Pricing a market is then a few list passes
-with the market's notional per lot and its tier lookups computed once (maintenance memoised
-per |size|):
+``MarginIndex`` is derived data (not in the snapshot, rebuilt from the state on restore).
+It keeps the perp positions as per-market columns (domain number, size, |size|, cash, and
+for isolated positions their margin) and, per domain, the weighted PnL and maintenance of
+its cross positions at each market's last priced mark. ``Perp`` calls ``changed(pos)``
+after every change to a position record (fills, funding, liquidation steps, ADL, halt
+settlement, margin adjustment, mode change): O(1) per call, the row is replaced and the
+domain's totals move by the difference at the stored mark.
 
-- ``sweep()``: every market re-priced (after marks moved everywhere);
-- ``update_market(m)``: only market ``m`` re-priced; its holders' domain totals move by the
-  difference between the new and the old contribution.
+Collateral is not copied: a domain's ``free + reserved`` balance and its weighted spot and
+prediction holdings are read from the ledger itself when health is asked for. Both are
+never negative, so only a domain whose perp part alone is below maintenance needs that
+read, and deposits, transfers, withdrawals and spot or prediction fills need no hook.
 
-The integers are exactly ``Perp.cross_margin`` / ``Perp.isolated_margin``'s (tests check the
-result against ``Perp.under_maintenance``). The columns are a copy: after a command that
-changes positions or balances, build the index again; only marks may move in between. A
-domain with cross positions in several collateral assets takes the engine's own path.
+- ``sweep(ts)``: every market re-priced (marks moved everywhere);
+- ``update_market(m, ts)``: only market ``m`` re-priced; its holders' totals move by the
+  difference between the new and the old contribution;
+- ``liquidatable()``: the domains below maintenance at the prices last applied.
+
+The integers are exactly ``Perp.cross_margin`` / ``Perp.isolated_margin``'s (tests check
+the result against ``Perp.under_maintenance``). A domain with cross positions in several
+collateral assets takes the engine's own path.
 """
 
 from __future__ import annotations
@@ -24,9 +30,12 @@ from typing import TYPE_CHECKING
 from .margin import BPS, MarginTier
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from .engine import Account, Engine
+    from .perp import Position
 
 __all__ = ["MarginIndex"]
+
+_CROSS = "cross"
 
 
 def _mm(tiers: list[MarginTier], notional: int) -> int:
@@ -37,160 +46,285 @@ def _mm(tiers: list[MarginTier], notional: int) -> int:
 
 
 class _Cols:
-    """One market's positions as columns: cross ones and isolated ones apart."""
+    """One market's position records as columns: cross ones and isolated ones apart.
 
-    __slots__ = ("x_dom", "x_size", "x_abs", "x_cash", "i_dom", "i_size", "i_abs", "i_cash", "i_margin")
+    ``x_row`` / ``i_row`` map a domain number to its row; a removed row is swapped with the
+    last one, so every change is O(1). ``cache`` is maintenance per |size| at ``unit``.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = (
+        "tiers",
+        "weight",
+        "asset",
+        "unit",
+        "cache",
+        "x_row",
+        "x_dom",
+        "x_size",
+        "x_abs",
+        "x_cash",
+        "i_row",
+        "i_dom",
+        "i_size",
+        "i_abs",
+        "i_cash",
+        "i_margin",
+        "under",
+    )
+
+    def __init__(self, tiers: list[MarginTier], weight: int, asset: str) -> None:
+        self.tiers = tiers
+        self.weight = weight
+        self.asset = asset
+        self.unit = 0  # mark x tick at the last pricing (0 before any)
+        self.cache: dict[int, int] = {}
+        self.x_row: dict[int, int] = {}
         self.x_dom: list[int] = []
         self.x_size: list[int] = []
         self.x_abs: list[int] = []
         self.x_cash: list[int] = []
+        self.i_row: dict[int, int] = {}
         self.i_dom: list[int] = []
         self.i_size: list[int] = []
         self.i_abs: list[int] = []
         self.i_cash: list[int] = []
         self.i_margin: list[int] = []
+        self.under: set[int] = set()  # isolated positions below maintenance at ``unit``
+
+    def mm(self, a: int) -> int:
+        r = self.cache.get(a)
+        if r is None:
+            r = self.cache[a] = _mm(self.tiers, a * self.unit)
+        return r
+
+    def rows(self) -> tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int, int]]]:
+        """{domain: (size, cash)} cross, {domain: (size, cash, margin)} isolated (for tests)."""
+        x = {d: (s, c) for d, s, c in zip(self.x_dom, self.x_size, self.x_cash, strict=True)}
+        i = {d: (s, c, g) for d, s, c, g in zip(self.i_dom, self.i_size, self.i_cash, self.i_margin, strict=True)}
+        return x, i
+
+
+def _pop(row: dict[int, int], r: int, cols: list[list[int]], dom: list[int]) -> None:
+    """Remove row ``r`` by moving the last row into its place."""
+    last = len(dom) - 1
+    if r != last:
+        row[dom[last]] = r
+        for col in cols:
+            col[r] = col[last]
+    for col in cols:
+        col.pop()
 
 
 class MarginIndex:
     """Maintenance health of every domain; ``liquidatable()`` equals ``Perp.under_maintenance``."""
 
-    def __init__(self, eng: Engine, ts: int) -> None:
+    def __init__(self, eng: Engine) -> None:
+        """Built from the engine's current state, unpriced (call ``sweep(ts)`` to price it)."""
         self.eng = eng
-        self.ts = ts
-        perp = eng.perp
         self.names: list[str] = []
-        number: dict[str, int] = {}
-        self.multi: set[str] = set()
+        self.number: dict[str, int] = {}
+        self.accts: list[Account] = []
+        self.assets: list[dict[str, int]] = []  # cross records per collateral asset
+        self.asset: list[str | None] = []  # the one cross collateral asset; "" none; None several
+        self.multi: set[int] = set()
+        self.peq: list[int] = []  # Σ weighted PnL of cross positions at the stored units
+        self.mm: list[int] = []  # Σ maintenance of cross positions at the stored units
         self.cols: dict[str, _Cols] = {}
-        asset_of: dict[int, str] = {}
-        for aid, recs in perp.domains.items():
-            number[aid] = len(self.names)
-            self.names.append(aid)
-            assets = {perp.markets[mid].collateral for mid, p in recs.items() if p.mode == "cross"}
-            if len(assets) > 1:
-                self.multi.add(aid)
-            elif assets:
-                asset_of[number[aid]] = assets.pop()
-        for mid, pm in perp.markets.items():
-            cols = self.cols[mid] = _Cols()
-            for aid, pos in pm.holders.items():
-                size = pos.size
-                if pos.mode == "cross":
-                    if aid in self.multi:
-                        continue
-                    cols.x_dom.append(number[aid])
-                    cols.x_size.append(size)
-                    cols.x_abs.append(size if size >= 0 else -size)
-                    cols.x_cash.append(pos.cash)
-                elif size or pos.cash or pos.margin:
-                    cols.i_dom.append(number[aid])
-                    cols.i_size.append(size)
-                    cols.i_abs.append(size if size >= 0 else -size)
-                    cols.i_cash.append(pos.cash)
-                    cols.i_margin.append(pos.margin)
-        n = len(self.names)
-        self.has_cross = [i in asset_of for i in range(n)]
-        self.base = [0] * n  # collateral (free + reserved + weighted holdings) of cross domains
-        for i, asset in asset_of.items():
-            acct = eng.accounts[self.names[i]]
-            self.base[i] = acct.free.get(asset, 0) + acct.reserved.get(asset, 0)
-            if perp.weights:
-                self.base[i] += perp.holdings_value(eng, acct, asset)
-        # the same cross positions once more, grouped by domain, for the full sweep
-        market_no = {mid: k for k, mid in enumerate(self.cols)}
-        self.g_mkt: list[int] = []
-        self.g_size: list[int] = []
-        self.g_abs: list[int] = []
-        self.g_cash: list[int] = []
-        self.g_weight: list[int] = []
-        self.g_bounds: list[int] = [0]
-        for aid, recs in perp.domains.items():
-            if aid not in self.multi:
-                for mid, pos in recs.items():
-                    if pos.mode == "cross":
-                        self.g_mkt.append(market_no[mid])
-                        self.g_size.append(pos.size)
-                        self.g_abs.append(abs(pos.size))
-                        self.g_cash.append(pos.cash)
-                        self.g_weight.append(perp.markets[mid].weight_bps)
-            self.g_bounds.append(len(self.g_mkt))
-        self.units: dict[str, int] = {mid: 0 for mid in self.cols}
-        self.eq = list(self.base)
-        self.mm = [0] * n
-        self.iso_under: dict[str, set[int]] = {mid: set() for mid in self.cols}
-        self.sweep()
+        perp = eng.perp
+        for mid in perp.markets:
+            self.add_market(mid)
+        for recs in perp.domains.values():
+            for pos in recs.values():
+                self.changed(pos)
 
-    def _unit(self, mid: str) -> int:
+    # -- maintenance (called by Perp) ----------------------------------------------------------
+
+    def add_market(self, market_id: str) -> None:
+        pm = self.eng.perp.markets[market_id]
+        self.cols[market_id] = _Cols(pm.tiers, pm.weight_bps, pm.collateral)
+
+    def _domain(self, account: str) -> int:
+        i = self.number[account] = len(self.names)
+        self.names.append(account)
+        self.accts.append(self.eng.accounts[account])
+        self.assets.append({})
+        self.asset.append("")
+        self.peq.append(0)
+        self.mm.append(0)
+        return i
+
+    def _count(self, i: int, asset: str, step: int) -> None:
+        counts = self.assets[i]
+        n = counts.get(asset, 0) + step
+        if n:
+            counts[asset] = n
+        else:
+            del counts[asset]
+        if len(counts) > 1:
+            self.asset[i] = None
+            self.multi.add(i)
+        else:
+            self.asset[i] = next(iter(counts), "")
+            self.multi.discard(i)
+
+    def changed(self, pos: Position) -> None:
+        """The record ``pos`` was created or its size, cash, margin or mode changed."""
+        i = self.number.get(pos.account)
+        if i is None:
+            i = self._domain(pos.account)
+        c = self.cols[pos.market_id]
+        unit = c.unit
+        size, cash = pos.size, pos.cash
+        a = size if size >= 0 else -size
+        if pos.mode == _CROSS:
+            r = c.x_row.get(i)
+            if r is None:
+                if i in c.i_row:
+                    self._drop_isolated(c, i)
+                r = c.x_row[i] = len(c.x_dom)
+                c.x_dom.append(i)
+                c.x_size.append(size)
+                c.x_abs.append(a)
+                c.x_cash.append(cash)
+                self._count(i, c.asset, 1)
+            else:
+                p = c.x_cash[r] + c.x_size[r] * unit
+                self.peq[i] -= p * c.weight // BPS if p > 0 else p
+                self.mm[i] -= c.mm(c.x_abs[r])
+                c.x_size[r], c.x_abs[r], c.x_cash[r] = size, a, cash
+            p = cash + size * unit
+            self.peq[i] += p * c.weight // BPS if p > 0 else p
+            self.mm[i] += c.mm(a)
+            return
+        if i in c.x_row:
+            self._drop_cross(c, i)
+        r = c.i_row.get(i)
+        if r is None:
+            r = c.i_row[i] = len(c.i_dom)
+            c.i_dom.append(i)
+            c.i_size.append(size)
+            c.i_abs.append(a)
+            c.i_cash.append(cash)
+            c.i_margin.append(pos.margin)
+        else:
+            c.i_size[r], c.i_abs[r], c.i_cash[r], c.i_margin[r] = size, a, cash, pos.margin
+        if pos.margin + cash + size * unit < c.mm(a):
+            c.under.add(i)
+        else:
+            c.under.discard(i)
+
+    def _drop_cross(self, c: _Cols, i: int) -> None:
+        r = c.x_row.pop(i)
+        p = c.x_cash[r] + c.x_size[r] * c.unit
+        self.peq[i] -= p * c.weight // BPS if p > 0 else p
+        self.mm[i] -= c.mm(c.x_abs[r])
+        _pop(c.x_row, r, [c.x_dom, c.x_size, c.x_abs, c.x_cash], c.x_dom)
+        self._count(i, c.asset, -1)
+
+    def _drop_isolated(self, c: _Cols, i: int) -> None:
+        r = c.i_row.pop(i)
+        _pop(c.i_row, r, [c.i_dom, c.i_size, c.i_abs, c.i_cash, c.i_margin], c.i_dom)
+        c.under.discard(i)
+
+    # -- pricing -----------------------------------------------------------------------------
+
+    def _unit(self, market_id: str, ts: int) -> int:
         eng = self.eng
-        m = eng.markets[mid]
-        return (eng.perp.mark(eng.perp.markets[mid], m, self.ts) or 0) * m.tick
+        m = eng.markets[market_id]
+        return (eng.perp.mark(eng.perp.markets[market_id], m, ts) or 0) * m.tick
 
-    def _isolated(self, mid: str, unit: int, cache: dict[int, int]) -> None:
-        cols = self.cols[mid]
-        self.iso_under[mid] = {
+    def _price(self, c: _Cols, unit: int) -> None:
+        c.unit = unit
+        c.cache = {}
+        mm = c.mm
+        c.under = {
             i
-            for i, s, c, g, a in zip(cols.i_dom, cols.i_size, cols.i_cash, cols.i_margin, cols.i_abs, strict=True)
-            if g + c + s * unit < cache[a]
+            for i, s, ca, g, a in zip(c.i_dom, c.i_size, c.i_cash, c.i_margin, c.i_abs, strict=True)
+            if g + ca + s * unit < mm(a)
         }
 
-    def sweep(self) -> list[tuple[str, str]]:
-        """Every market re-priced (marks moved everywhere); the liquidatable list.
+    def sweep(self, ts: int) -> list[tuple[str, str]]:
+        """Every market re-priced at ``ts`` (marks moved everywhere); the liquidatable list."""
+        return self.reprice({mid: self._unit(mid, ts) for mid in self.cols}, ts)
 
-        All cross positions, grouped by domain, are priced in a few whole-list passes; each
-        domain's totals are then sums over its slice.
+    def reprice(self, units: dict[str, int], ts: int) -> list[tuple[str, str]]:
+        """Every market priced at its given mark x tick; totals computed afresh."""
+        n = len(self.names)
+        peq = [0] * n
+        mms = [0] * n
+        for mid, c in self.cols.items():
+            unit = units[mid]
+            self._price(c, unit)
+            if not c.x_dom:
+                continue
+            weight = c.weight
+            pnl = [ca + s * unit for ca, s in zip(c.x_cash, c.x_size, strict=True)]
+            w = [p * weight // BPS if p > 0 else p for p in pnl]
+            r = list(map(c.mm, c.x_abs))
+            for i, x, y in zip(c.x_dom, w, r, strict=True):
+                peq[i] += x
+                mms[i] += y
+        self.peq, self.mm = peq, mms
+        return self.liquidatable(ts)
+
+    def update_market(self, market_id: str, ts: int) -> list[tuple[str, str]]:
+        """Market ``market_id`` re-priced at ``ts`` (its mark moved): only its holders' totals change."""
+        c = self.cols[market_id]
+        old, unit = c.unit, self._unit(market_id, ts)
+        tiers = c.tiers
+        old_mm = c.cache
+        for a in set(c.x_abs) - old_mm.keys():
+            old_mm[a] = _mm(tiers, a * old)
+        self._price(c, unit)
+        new_mm = c.mm
+        weight = c.weight
+        peq, mms = self.peq, self.mm
+        for i, s, ca, a in zip(c.x_dom, c.x_size, c.x_cash, c.x_abs, strict=True):
+            p, q = ca + s * unit, ca + s * old
+            peq[i] += (p * weight // BPS if p > 0 else p) - (q * weight // BPS if q > 0 else q)
+            mms[i] += new_mm(a) - old_mm[a]
+        return self.liquidatable(ts)
+
+    def liquidatable(self, ts: int) -> list[tuple[str, str]]:
+        """Domains below maintenance at the stored prices, sorted like ``Perp.under_maintenance``.
+
+        ``ts`` only serves the domains with several collateral assets, priced the engine's way.
         """
-        tiers = [self.eng.perp.markets[mid].tiers for mid in self.cols]
-        units = [self._unit(mid) for mid in self.cols]
-        caches = []
-        for k, mid in enumerate(self.cols):
-            cols = self.cols[mid]
-            cache = {a: _mm(tiers[k], a * units[k]) for a in set(cols.x_abs) | set(cols.i_abs)}
-            caches.append(cache)
-            self.units[mid] = units[k]
-            self._isolated(mid, units[k], cache)
-        pnl = [c + s * units[k] for c, s, k in zip(self.g_cash, self.g_size, self.g_mkt, strict=True)]
-        w = [p * wt // BPS if p > 0 else p for p, wt in zip(pnl, self.g_weight, strict=True)]
-        mm = [caches[k][a] for k, a in zip(self.g_mkt, self.g_abs, strict=True)]
-        b = self.g_bounds
-        self.eq = [base + sum(w[b[i] : b[i + 1]]) for i, base in enumerate(self.base)]
-        self.mm = [sum(mm[b[i] : b[i + 1]]) for i in range(len(self.base))]
-        return self.liquidatable()
-
-    def update_market(self, market_id: str) -> list[tuple[str, str]]:
-        """One market re-priced (its mark moved): only its holders' totals change."""
-        pm = self.eng.perp.markets[market_id]
-        old, unit = self.units[market_id], self._unit(market_id)
-        self.units[market_id] = unit
-        cols = self.cols[market_id]
-        tiers, weight = pm.tiers, pm.weight_bps
-        abs_all = set(cols.x_abs) | set(cols.i_abs)
-        cache = {a: _mm(tiers, a * unit) for a in abs_all}
-        old_cache = {a: _mm(tiers, a * old) for a in set(cols.x_abs)}
-        eq, mm = self.eq, self.mm
-        for i, s, c, a in zip(cols.x_dom, cols.x_size, cols.x_cash, cols.x_abs, strict=True):
-            p, q = c + s * unit, c + s * old
-            eq[i] += (p * weight // BPS if p > 0 else p) - (q * weight // BPS if q > 0 else q)
-            mm[i] += cache[a] - old_cache[a]
-        self._isolated(market_id, unit, cache)
-        return self.liquidatable()
-
-    def liquidatable(self) -> list[tuple[str, str]]:
-        names = self.names
-        out = [
-            (names[i], "")
-            for i, (e, r, x) in enumerate(zip(self.eq, self.mm, self.has_cross, strict=True))
-            if x and e < r
-        ]
-        for mid, under in self.iso_under.items():
-            out += [(names[i], mid) for i in under]
         eng = self.eng
-        for aid in self.multi:
-            perp = eng.perp
-            assets = {perp.markets[mid].collateral for mid, p in perp.domains[aid].items() if p.mode == "cross"}
-            if any(
-                perp.cross_margin(eng, aid, a, self.ts)[0] < perp.cross_margin(eng, aid, a, self.ts)[2] for a in assets
-            ):
-                out.append((aid, ""))
+        perp = eng.perp
+        names, accts, asset = self.names, self.accts, self.asset
+        out: list[tuple[str, str]] = []
+        # collateral and holdings are >= 0: only a perp part below maintenance needs the ledger
+        for i in [i for i, (e, r) in enumerate(zip(self.peq, self.mm, strict=True)) if e < r]:
+            a = asset[i]
+            if not a:
+                continue
+            acct = accts[i]
+            e = self.peq[i] + acct.free.get(a, 0) + acct.reserved.get(a, 0)
+            if e < self.mm[i] and (not perp.weights or e + perp.holdings_value(eng, acct, a) < self.mm[i]):
+                out.append((names[i], ""))
+        for mid, c in self.cols.items():
+            out += [(names[i], mid) for i in c.under]
+        for i in self.multi:
+            aid = names[i]
+            for a in self.assets[i]:
+                eq, _, mm = perp.cross_margin(eng, aid, a, ts)
+                if eq < mm:
+                    out.append((aid, ""))
+                    break
         return sorted(out)
+
+    def health(self) -> tuple[dict[str, tuple[int, int]], dict[str, list[str]]]:
+        """({account: (cross weighted PnL, cross maintenance)}, {market: isolated under}) (for tests)."""
+        names = self.names
+        totals = {names[i]: (e, r) for i, (e, r) in enumerate(zip(self.peq, self.mm, strict=True))}
+        return totals, {mid: sorted(names[i] for i in c.under) for mid, c in self.cols.items()}
+
+    def rows(self) -> dict[str, tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int, int]]]]:
+        """Per market, the rows by account id (tests compare a kept index with a fresh one)."""
+        names = self.names
+        out = {}
+        for mid, c in self.cols.items():
+            x, i = c.rows()
+            out[mid] = ({names[d]: v for d, v in x.items()}, {names[d]: v for d, v in i.items()})
+        return out
