@@ -49,7 +49,8 @@ class _Cols:
     """One market's position records as columns: cross ones and isolated ones apart.
 
     ``x_row`` / ``i_row`` map a domain number to its row; a removed row is swapped with the
-    last one, so every change is O(1). ``cache`` is maintenance per |size| at ``unit``.
+    last one, so every change is O(1). A cross row keeps what it adds to its domain's totals,
+    so a change moves them by the difference. ``cache`` is maintenance per |size| at ``unit``.
     """
 
     __slots__ = (
@@ -63,6 +64,8 @@ class _Cols:
         "x_size",
         "x_abs",
         "x_cash",
+        "x_w",
+        "x_m",
         "i_row",
         "i_dom",
         "i_size",
@@ -83,6 +86,8 @@ class _Cols:
         self.x_size: list[int] = []
         self.x_abs: list[int] = []
         self.x_cash: list[int] = []
+        self.x_w: list[int] = []  # each row's weighted PnL at ``unit``
+        self.x_m: list[int] = []  # each row's maintenance at ``unit``
         self.i_row: dict[int, int] = {}
         self.i_dom: list[int] = []
         self.i_size: list[int] = []
@@ -158,6 +163,8 @@ class MarginIndex:
         n = counts.get(asset, 0) + step
         if n:
             counts[asset] = n
+            if n > 1:
+                return
         else:
             del counts[asset]
         if len(counts) > 1:
@@ -168,63 +175,64 @@ class MarginIndex:
             self.multi.discard(i)
 
     def changed(self, pos: Position) -> None:
-        """The record ``pos`` was created or its size, cash, margin or mode changed."""
+        """The record ``pos`` was created or its size, cash, margin or mode changed: O(1)."""
         i = self.number.get(pos.account)
         if i is None:
             i = self._domain(pos.account)
         c = self.cols[pos.market_id]
-        unit = c.unit
         size, cash = pos.size, pos.cash
         a = size if size >= 0 else -size
+        m = c.cache.get(a)
+        if m is None:
+            m = c.mm(a)
+        p = cash + size * c.unit
         if pos.mode == _CROSS:
             r = c.x_row.get(i)
             if r is None:
-                if i in c.i_row:
-                    self._drop_isolated(c, i)
-                r = c.x_row[i] = len(c.x_dom)
-                c.x_dom.append(i)
-                c.x_size.append(size)
-                c.x_abs.append(a)
-                c.x_cash.append(cash)
-                self._count(i, c.asset, 1)
-            else:
-                p = c.x_cash[r] + c.x_size[r] * unit
-                self.peq[i] -= p * c.weight // BPS if p > 0 else p
-                self.mm[i] -= c.mm(c.x_abs[r])
-                c.x_size[r], c.x_abs[r], c.x_cash[r] = size, a, cash
-            p = cash + size * unit
-            self.peq[i] += p * c.weight // BPS if p > 0 else p
-            self.mm[i] += c.mm(a)
+                r = self._add_cross(c, i)
+            w = p * c.weight // BPS if p > 0 else p
+            self.peq[i] += w - c.x_w[r]
+            self.mm[i] += m - c.x_m[r]
+            c.x_size[r], c.x_abs[r], c.x_cash[r], c.x_w[r], c.x_m[r] = size, a, cash, w, m
             return
-        if i in c.x_row:
-            self._drop_cross(c, i)
         r = c.i_row.get(i)
         if r is None:
-            r = c.i_row[i] = len(c.i_dom)
-            c.i_dom.append(i)
-            c.i_size.append(size)
-            c.i_abs.append(a)
-            c.i_cash.append(cash)
-            c.i_margin.append(pos.margin)
-        else:
-            c.i_size[r], c.i_abs[r], c.i_cash[r], c.i_margin[r] = size, a, cash, pos.margin
-        if pos.margin + cash + size * unit < c.mm(a):
+            r = self._add_isolated(c, i)
+        c.i_size[r], c.i_abs[r], c.i_cash[r], c.i_margin[r] = size, a, cash, pos.margin
+        if pos.margin + p < m:
             c.under.add(i)
         else:
             c.under.discard(i)
 
-    def _drop_cross(self, c: _Cols, i: int) -> None:
-        r = c.x_row.pop(i)
-        p = c.x_cash[r] + c.x_size[r] * c.unit
-        self.peq[i] -= p * c.weight // BPS if p > 0 else p
-        self.mm[i] -= c.mm(c.x_abs[r])
-        _pop(c.x_row, r, [c.x_dom, c.x_size, c.x_abs, c.x_cash], c.x_dom)
-        self._count(i, c.asset, -1)
+    def _add_cross(self, c: _Cols, i: int) -> int:
+        if i in c.i_row:  # the mode changed (only ever with nothing in the record)
+            r = c.i_row.pop(i)
+            _pop(c.i_row, r, [c.i_dom, c.i_size, c.i_abs, c.i_cash, c.i_margin], c.i_dom)
+            c.under.discard(i)
+        r = c.x_row[i] = len(c.x_dom)
+        c.x_dom.append(i)
+        c.x_size.append(0)
+        c.x_abs.append(0)
+        c.x_cash.append(0)
+        c.x_w.append(0)
+        c.x_m.append(0)
+        self._count(i, c.asset, 1)
+        return r
 
-    def _drop_isolated(self, c: _Cols, i: int) -> None:
-        r = c.i_row.pop(i)
-        _pop(c.i_row, r, [c.i_dom, c.i_size, c.i_abs, c.i_cash, c.i_margin], c.i_dom)
-        c.under.discard(i)
+    def _add_isolated(self, c: _Cols, i: int) -> int:
+        if i in c.x_row:
+            r = c.x_row.pop(i)
+            self.peq[i] -= c.x_w[r]
+            self.mm[i] -= c.x_m[r]
+            _pop(c.x_row, r, [c.x_dom, c.x_size, c.x_abs, c.x_cash, c.x_w, c.x_m], c.x_dom)
+            self._count(i, c.asset, -1)
+        r = c.i_row[i] = len(c.i_dom)
+        c.i_dom.append(i)
+        c.i_size.append(0)
+        c.i_abs.append(0)
+        c.i_cash.append(0)
+        c.i_margin.append(0)
+        return r
 
     # -- pricing -----------------------------------------------------------------------------
 
@@ -234,9 +242,15 @@ class MarginIndex:
         return (eng.perp.mark(eng.perp.markets[market_id], m, ts) or 0) * m.tick
 
     def _price(self, c: _Cols, unit: int) -> None:
+        """Market ``c`` at a new mark x tick: each row's contributions, isolated health."""
         c.unit = unit
-        c.cache = {}
-        mm = c.mm
+        tiers = c.tiers
+        cache = c.cache = {a: _mm(tiers, a * unit) for a in set(c.x_abs) | set(c.i_abs)}
+        weight = c.weight
+        pnl = [ca + s * unit for ca, s in zip(c.x_cash, c.x_size, strict=True)]
+        c.x_w = [p * weight // BPS if p > 0 else p for p in pnl]
+        c.x_m = list(map(cache.__getitem__, c.x_abs))
+        mm = cache.__getitem__
         c.under = {
             i
             for i, s, ca, g, a in zip(c.i_dom, c.i_size, c.i_cash, c.i_margin, c.i_abs, strict=True)
@@ -253,15 +267,8 @@ class MarginIndex:
         peq = [0] * n
         mms = [0] * n
         for mid, c in self.cols.items():
-            unit = units[mid]
-            self._price(c, unit)
-            if not c.x_dom:
-                continue
-            weight = c.weight
-            pnl = [ca + s * unit for ca, s in zip(c.x_cash, c.x_size, strict=True)]
-            w = [p * weight // BPS if p > 0 else p for p in pnl]
-            r = list(map(c.mm, c.x_abs))
-            for i, x, y in zip(c.x_dom, w, r, strict=True):
+            self._price(c, units[mid])
+            for i, x, y in zip(c.x_dom, c.x_w, c.x_m, strict=True):
                 peq[i] += x
                 mms[i] += y
         self.peq, self.mm = peq, mms
@@ -270,19 +277,12 @@ class MarginIndex:
     def update_market(self, market_id: str, ts: int) -> list[tuple[str, str]]:
         """Market ``market_id`` re-priced at ``ts`` (its mark moved): only its holders' totals change."""
         c = self.cols[market_id]
-        old, unit = c.unit, self._unit(market_id, ts)
-        tiers = c.tiers
-        old_mm = c.cache
-        for a in set(c.x_abs) - old_mm.keys():
-            old_mm[a] = _mm(tiers, a * old)
-        self._price(c, unit)
-        new_mm = c.mm
-        weight = c.weight
+        old_w, old_m = c.x_w, c.x_m
+        self._price(c, self._unit(market_id, ts))
         peq, mms = self.peq, self.mm
-        for i, s, ca, a in zip(c.x_dom, c.x_size, c.x_cash, c.x_abs, strict=True):
-            p, q = ca + s * unit, ca + s * old
-            peq[i] += (p * weight // BPS if p > 0 else p) - (q * weight // BPS if q > 0 else q)
-            mms[i] += new_mm(a) - old_mm[a]
+        for i, x, y, x0, y0 in zip(c.x_dom, c.x_w, c.x_m, old_w, old_m, strict=True):
+            peq[i] += x - x0
+            mms[i] += y - y0
         return self.liquidatable(ts)
 
     def liquidatable(self, ts: int) -> list[tuple[str, str]]:
