@@ -403,6 +403,53 @@ class Perp:
             total += value * weight // BPS
         return total
 
+    def _bought_value(self, eng: Engine, m: Market, is_yes: bool, lots: int) -> int:
+        """What ``lots`` bought in a spot or prediction market count for in cross equity:
+        ``holdings_value``'s rule for that quantity alone (mid x tick x weight, rounded down;
+        0 without a weight or a two-sided book). Never more than the held quantity adds."""
+        weight = self.weights.get(m.market_id, 0)
+        bb, ba = m.book.best_bid(), m.book.best_ask()
+        if not weight or bb is None or ba is None:
+            return 0
+        mid = (bb + ba) // 2
+        if not is_yes:
+            mid = eng.pred.markets[m.market_id].max_price - mid
+        return lots * mid * m.tick * weight // BPS
+
+    def check_collateral_buy(
+        self, eng: Engine, acct: Account, m: Market, is_yes: bool, size: int, need: int, ts: int
+    ) -> None:
+        """Reject a spot or prediction buy that could take a cross domain below its initial requirement.
+
+        The caller guards with ``account in perp.domains``, so other accounts never come here.
+        Worst case: this buy and every resting spot or prediction buy of the domain fill in full
+        at their limit prices. Their collateral (``need``: price x size plus the worst-case fee;
+        the resting ones' reservations) leaves cross equity, and what they buy counts at mid x
+        its weight (``_bought_value``). Accepted iff that equity still covers the initial
+        requirement of the domain's cross positions and perp orders in the asset.
+        """
+        asset = m.quote
+        account = acct.account_id
+        if not any(
+            p.mode == CROSS and self.markets[mid].collateral == asset for mid, p in self.domains[account].items()
+        ):
+            return  # no cross position in this asset: the buy cannot touch shared margin
+        eq, im, _ = self.cross_margin(eng, account, asset, ts, with_orders=True)
+        worst = eq - need + self._bought_value(eng, m, is_yes, size)
+        no_orders = eng.pred.no_orders
+        for o in acct.orders.values():
+            om = eng.markets[o.market_id]
+            if om.quote != asset or om.kind == "perp" or not o.reserved:
+                continue
+            no = o.order_id in no_orders
+            if o.is_buy != no:  # a YES (or spot) buy, or a NO buy resting as a YES sell: it holds collateral
+                worst -= o.reserved - self._bought_value(eng, om, not no, o.qty)
+        if worst < im:
+            _reject(
+                RejectReason.INSUFFICIENT_MARGIN,
+                f"cross equity after this buy's worst case {worst} < initial requirement {im}",
+            )
+
     def isolated_margin(
         self, eng: Engine, pos: Position, ts: int, extra: tuple[bool, int, int] | None = None
     ) -> tuple[int, int, int, int]:

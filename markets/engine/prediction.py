@@ -485,6 +485,8 @@ class Prediction:
                     f"needs {need} {asset} (price, size and worst-case fee), free balance is {free}",
                 )
             _reject(RejectReason.INSUFFICIENT_SHARES, f"selling {size} {asset} needs them held and free, has {free}")
+        if own_buy and account in eng.perp.domains:  # a margin domain's buy may lower cross equity
+            eng.perp.check_collateral_buy(eng, acct, m, is_yes, size, need, ts)
         if tif == "fok" and not book.can_fill(is_buy, bprice, size, account, ts, stp):
             _reject(RejectReason.FOK_CANNOT_FILL, f"cannot fill {size} lots at {price} or better right now")
 
