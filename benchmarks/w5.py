@@ -34,7 +34,7 @@ from markets.engine.sweep import MarginIndex
 N_ACCOUNTS = 100_000
 N_MARKETS = 50
 PER_ACCOUNT = 5
-UPKEEP_ACCOUNTS = 20_000
+UPKEEP_ACCOUNTS = 10_000
 TS = 50_000
 USD = "USD"
 SRC = "push:0xoraclekey"
@@ -146,7 +146,7 @@ def main() -> None:
     idx.changed = keep  # type: ignore[method-assign]
     records = [pos for recs in eng.perp.domains.values() for pos in recs.values()]
     call_s = timed(lambda: [keep(pos) for pos in records], opts.reps)[0] / len(records)
-    del eng, idx, records
+    records.clear()
     open_with, open_without = (statistics.median(r[0] for r in rates) for rates in (with_index, without))
     rate_with, rate_without = (statistics.median(r[1] for r in rates) for rates in (with_index, without))
     upkeep_orders = len(orders)
