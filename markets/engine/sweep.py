@@ -2,21 +2,21 @@
 
 ``MarginIndex`` is derived data (not in the snapshot, rebuilt from the state on restore).
 It keeps the perp positions as per-market columns (domain number, size, |size|, cash, and
-for isolated positions their margin) and, per domain, the weighted PnL and maintenance of
-its cross positions at each market's last priced mark. ``Perp`` calls ``changed(pos)``
-after every change to a position record (fills, funding, liquidation steps, ADL, halt
-settlement, margin adjustment, mode change): O(1) per call, the row is replaced and the
-domain's totals move by the difference at the stored mark.
+for isolated positions their margin) and, per domain, the weighted PnL less the maintenance
+of its cross positions (its *surplus*) at each market's last priced mark. ``Perp`` calls
+``changed(pos)`` after every change to a position record (fills, funding, liquidation
+steps, ADL, halt settlement, margin adjustment, mode change): O(1) per call, the row is
+replaced and the domain's surplus moves by the difference at the stored mark.
 
 Collateral is not copied: a domain's ``free + reserved`` balance and its weighted spot and
-prediction holdings are read from the ledger itself when health is asked for. Both are
-never negative, so only a domain whose perp part alone is below maintenance needs that
-read, and deposits, transfers, withdrawals and spot or prediction fills need no hook.
+prediction holdings are read from the ledger itself when health is asked for. All are
+never negative, so only a domain whose surplus is negative needs that read, and deposits,
+transfers, withdrawals and spot or prediction fills need no hook.
 
 - ``sweep(ts)``: every market re-priced (marks moved everywhere);
-- ``update_market(m, ts)``: only market ``m`` re-priced; its holders' totals move by the
+- ``update_market(m, ts)``: only market ``m`` re-priced; its holders' surplus moves by the
   difference between the new and the old contribution;
-- ``liquidatable()``: the domains below maintenance at the prices last applied.
+- ``liquidatable(ts)``: the domains below maintenance at the prices last applied.
 
 The integers are exactly ``Perp.cross_margin`` / ``Perp.isolated_margin``'s (tests check
 the result against ``Perp.under_maintenance``). A domain with cross positions in several
@@ -64,8 +64,7 @@ class _Cols:
         "x_size",
         "x_abs",
         "x_cash",
-        "x_w",
-        "x_m",
+        "x_s",
         "i_row",
         "i_dom",
         "i_size",
@@ -86,8 +85,7 @@ class _Cols:
         self.x_size: list[int] = []
         self.x_abs: list[int] = []
         self.x_cash: list[int] = []
-        self.x_w: list[int] = []  # each row's weighted PnL at ``unit``
-        self.x_m: list[int] = []  # each row's maintenance at ``unit``
+        self.x_s: list[int] = []  # each row's weighted PnL less its maintenance, at ``unit``
         self.i_row: dict[int, int] = {}
         self.i_dom: list[int] = []
         self.i_size: list[int] = []
@@ -132,8 +130,9 @@ class MarginIndex:
         self.assets: list[dict[str, int]] = []  # cross records per collateral asset
         self.asset: list[str | None] = []  # the one cross collateral asset; "" none; None several
         self.multi: set[int] = set()
-        self.peq: list[int] = []  # Σ weighted PnL of cross positions at the stored units
-        self.mm: list[int] = []  # Σ maintenance of cross positions at the stored units
+        # Σ (weighted PnL - maintenance) of the domain's cross positions at the stored units:
+        # the domain is below maintenance iff this + collateral + holdings < 0
+        self.surplus: list[int] = []
         self.cols: dict[str, _Cols] = {}
         perp = eng.perp
         for mid in perp.markets:
@@ -154,8 +153,7 @@ class MarginIndex:
         self.accts.append(self.eng.accounts[account])
         self.assets.append({})
         self.asset.append("")
-        self.peq.append(0)
-        self.mm.append(0)
+        self.surplus.append(0)
         return i
 
     def _count(self, i: int, asset: str, step: int) -> None:
@@ -190,10 +188,9 @@ class MarginIndex:
             r = c.x_row.get(i)
             if r is None:
                 r = self._add_cross(c, i)
-            w = p * c.weight // BPS if p > 0 else p
-            self.peq[i] += w - c.x_w[r]
-            self.mm[i] += m - c.x_m[r]
-            c.x_size[r], c.x_abs[r], c.x_cash[r], c.x_w[r], c.x_m[r] = size, a, cash, w, m
+            x = (p * c.weight // BPS if p > 0 else p) - m
+            self.surplus[i] += x - c.x_s[r]
+            c.x_size[r], c.x_abs[r], c.x_cash[r], c.x_s[r] = size, a, cash, x
             return
         r = c.i_row.get(i)
         if r is None:
@@ -214,17 +211,15 @@ class MarginIndex:
         c.x_size.append(0)
         c.x_abs.append(0)
         c.x_cash.append(0)
-        c.x_w.append(0)
-        c.x_m.append(0)
+        c.x_s.append(0)
         self._count(i, c.asset, 1)
         return r
 
     def _add_isolated(self, c: _Cols, i: int) -> int:
         if i in c.x_row:
             r = c.x_row.pop(i)
-            self.peq[i] -= c.x_w[r]
-            self.mm[i] -= c.x_m[r]
-            _pop(c.x_row, r, [c.x_dom, c.x_size, c.x_abs, c.x_cash, c.x_w, c.x_m], c.x_dom)
+            self.surplus[i] -= c.x_s[r]
+            _pop(c.x_row, r, [c.x_dom, c.x_size, c.x_abs, c.x_cash, c.x_s], c.x_dom)
             self._count(i, c.asset, -1)
         r = c.i_row[i] = len(c.i_dom)
         c.i_dom.append(i)
@@ -248,8 +243,7 @@ class MarginIndex:
         cache = c.cache = {a: _mm(tiers, a * unit) for a in set(c.x_abs) | set(c.i_abs)}
         weight = c.weight
         pnl = [ca + s * unit for ca, s in zip(c.x_cash, c.x_size, strict=True)]
-        c.x_w = [p * weight // BPS if p > 0 else p for p in pnl]
-        c.x_m = list(map(cache.__getitem__, c.x_abs))
+        c.x_s = [(p * weight // BPS if p > 0 else p) - cache[a] for p, a in zip(pnl, c.x_abs, strict=True)]
         mm = cache.__getitem__
         c.under = {
             i
@@ -264,25 +258,22 @@ class MarginIndex:
     def reprice(self, units: dict[str, int], ts: int) -> list[tuple[str, str]]:
         """Every market priced at its given mark x tick; totals computed afresh."""
         n = len(self.names)
-        peq = [0] * n
-        mms = [0] * n
+        surplus = [0] * n
         for mid, c in self.cols.items():
             self._price(c, units[mid])
-            for i, x, y in zip(c.x_dom, c.x_w, c.x_m, strict=True):
-                peq[i] += x
-                mms[i] += y
-        self.peq, self.mm = peq, mms
+            for i, x in zip(c.x_dom, c.x_s, strict=True):
+                surplus[i] += x
+        self.surplus = surplus
         return self.liquidatable(ts)
 
     def update_market(self, market_id: str, ts: int) -> list[tuple[str, str]]:
         """Market ``market_id`` re-priced at ``ts`` (its mark moved): only its holders' totals change."""
         c = self.cols[market_id]
-        old_w, old_m = c.x_w, c.x_m
+        old = c.x_s
         self._price(c, self._unit(market_id, ts))
-        peq, mms = self.peq, self.mm
-        for i, x, y, x0, y0 in zip(c.x_dom, c.x_w, c.x_m, old_w, old_m, strict=True):
-            peq[i] += x - x0
-            mms[i] += y - y0
+        surplus = self.surplus
+        for i, x, x0 in zip(c.x_dom, c.x_s, old, strict=True):
+            surplus[i] += x - x0
         return self.liquidatable(ts)
 
     def liquidatable(self, ts: int) -> list[tuple[str, str]]:
@@ -294,14 +285,16 @@ class MarginIndex:
         perp = eng.perp
         names, accts, asset = self.names, self.accts, self.asset
         out: list[tuple[str, str]] = []
-        # collateral and holdings are >= 0: only a perp part below maintenance needs the ledger
-        for i in [i for i, (e, r) in enumerate(zip(self.peq, self.mm, strict=True)) if e < r]:
-            a = asset[i]
-            if not a:
-                continue
+        # collateral, reservations and holdings are >= 0: only a domain whose perp part alone is
+        # below maintenance needs the ledger, and only one still below with its free balance the rest
+        surplus = self.surplus
+        cand = [i for i, x in enumerate(surplus) if x < 0]
+        short = [(i, a) for i in cand if (a := asset[i]) and surplus[i] + accts[i].free.get(a, 0) < 0]
+        weights = perp.weights
+        for i, a in short:
             acct = accts[i]
-            e = self.peq[i] + acct.free.get(a, 0) + acct.reserved.get(a, 0)
-            if e < self.mm[i] and (not perp.weights or e + perp.holdings_value(eng, acct, a) < self.mm[i]):
+            x = surplus[i] + acct.free.get(a, 0) + acct.reserved.get(a, 0)
+            if x < 0 and (not weights or x + perp.holdings_value(eng, acct, a) < 0):
                 out.append((names[i], ""))
         for mid, c in self.cols.items():
             out += [(names[i], mid) for i in c.under]
@@ -314,10 +307,10 @@ class MarginIndex:
                     break
         return sorted(out)
 
-    def health(self) -> tuple[dict[str, tuple[int, int]], dict[str, list[str]]]:
-        """({account: (cross weighted PnL, cross maintenance)}, {market: isolated under}) (for tests)."""
+    def health(self) -> tuple[dict[str, int], dict[str, list[str]]]:
+        """({account: cross weighted PnL - maintenance}, {market: isolated under}) (for tests)."""
         names = self.names
-        totals = {names[i]: (e, r) for i, (e, r) in enumerate(zip(self.peq, self.mm, strict=True))}
+        totals = {names[i]: x for i, x in enumerate(self.surplus)}
         return totals, {mid: sorted(names[i] for i in c.under) for mid, c in self.cols.items()}
 
     def rows(self) -> dict[str, tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int, int]]]]:
