@@ -127,6 +127,7 @@ class MarginIndex:
         self.names: list[str] = []
         self.number: dict[str, int] = {}
         self.accts: list[Account] = []
+        self.frees: list[dict[str, int]] = []  # each domain's free balances (the ledger's own dict)
         self.assets: list[dict[str, int]] = []  # cross records per collateral asset
         self.asset: list[str | None] = []  # the one cross collateral asset; "" none; None several
         self.multi: set[int] = set()
@@ -150,7 +151,9 @@ class MarginIndex:
     def _domain(self, account: str) -> int:
         i = self.number[account] = len(self.names)
         self.names.append(account)
-        self.accts.append(self.eng.accounts[account])
+        acct = self.eng.accounts[account]
+        self.accts.append(acct)
+        self.frees.append(acct.free)
         self.assets.append({})
         self.asset.append("")
         self.surplus.append(0)
@@ -288,8 +291,11 @@ class MarginIndex:
         # collateral, reservations and holdings are >= 0: only a domain whose perp part alone is
         # below maintenance needs the ledger, and only one still below with its free balance the rest
         surplus = self.surplus
-        cand = [i for i, x in enumerate(surplus) if x < 0]
-        short = [(i, a) for i in cand if (a := asset[i]) and surplus[i] + accts[i].free.get(a, 0) < 0]
+        short = [
+            (i, a)
+            for i, x, a, free in zip(range(len(surplus)), surplus, asset, self.frees, strict=True)
+            if x < 0 and a and x + free.get(a, 0) < 0
+        ]
         weights = perp.weights
         for i, a in short:
             acct = accts[i]
