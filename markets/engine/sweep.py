@@ -25,11 +25,16 @@ collateral assets takes the engine's own path.
 
 from __future__ import annotations
 
+from collections import deque
+from itertools import compress, repeat
+from operator import add, floordiv, lt, mul, sub
 from typing import TYPE_CHECKING
 
 from .margin import BPS, MarginTier
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from .engine import Account, Engine
     from .perp import Position
 
@@ -105,6 +110,11 @@ class _Cols:
         x = {d: (s, c) for d, s, c in zip(self.x_dom, self.x_size, self.x_cash, strict=True)}
         i = {d: (s, c, g) for d, s, c, g in zip(self.i_dom, self.i_size, self.i_cash, self.i_margin, strict=True)}
         return x, i
+
+
+def _scatter(total: list[int], dom: list[int], x: list[int]) -> None:
+    """``total[dom[j]] += x[j]`` for every j, as C-level maps (``dom`` has no repeats)."""
+    deque(map(total.__setitem__, dom, map(add, map(total.__getitem__, dom), x)), maxlen=0)
 
 
 def _pop(row: dict[int, int], r: int, cols: list[list[int]], dom: list[int]) -> None:
@@ -245,14 +255,16 @@ class MarginIndex:
         tiers = c.tiers
         cache = c.cache = {a: _mm(tiers, a * unit) for a in set(c.x_abs) | set(c.i_abs)}
         weight = c.weight
-        pnl = [ca + s * unit for ca, s in zip(c.x_cash, c.x_size, strict=True)]
-        c.x_s = [(p * weight // BPS if p > 0 else p) - cache[a] for p, a in zip(pnl, c.x_abs, strict=True)]
-        mm = cache.__getitem__
-        c.under = {
-            i
-            for i, s, ca, g, a in zip(c.i_dom, c.i_size, c.i_cash, c.i_margin, c.i_abs, strict=True)
-            if g + ca + s * unit < mm(a)
-        }
+        # C-level maps, no bytecode per row: pnl = cash + size x unit; a profit counts after
+        # its weight and a loss in full, which for 0 <= weight <= 10^4 is min(p, floor(p x w / 10^4))
+        pnl = list(map(add, c.x_cash, map(mul, c.x_size, repeat(unit))))
+        if weight <= BPS:
+            weighted: Iterable[int] = map(min, pnl, map(floordiv, map(mul, pnl, repeat(weight)), repeat(BPS)))
+        else:  # a deployment allowing weights above 100 %
+            weighted = [p * weight // BPS if p > 0 else p for p in pnl]
+        c.x_s = list(map(sub, weighted, map(cache.__getitem__, c.x_abs)))
+        iso_eq = map(add, map(add, c.i_margin, c.i_cash), map(mul, c.i_size, repeat(unit)))
+        c.under = set(compress(c.i_dom, map(lt, iso_eq, map(cache.__getitem__, c.i_abs))))
 
     def sweep(self, ts: int) -> list[tuple[str, str]]:
         """Every market re-priced at ``ts`` (marks moved everywhere); the liquidatable list."""
@@ -264,8 +276,7 @@ class MarginIndex:
         surplus = [0] * n
         for mid, c in self.cols.items():
             self._price(c, units[mid])
-            for i, x in zip(c.x_dom, c.x_s, strict=True):
-                surplus[i] += x
+            _scatter(surplus, c.x_dom, c.x_s)
         self.surplus = surplus
         return self.liquidatable(ts)
 
@@ -274,9 +285,7 @@ class MarginIndex:
         c = self.cols[market_id]
         old = c.x_s
         self._price(c, self._unit(market_id, ts))
-        surplus = self.surplus
-        for i, x, x0 in zip(c.x_dom, c.x_s, old, strict=True):
-            surplus[i] += x - x0
+        _scatter(self.surplus, c.x_dom, list(map(sub, c.x_s, old)))
         return self.liquidatable(ts)
 
     def liquidatable(self, ts: int) -> list[tuple[str, str]]:
