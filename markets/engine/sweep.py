@@ -27,14 +27,12 @@ from __future__ import annotations
 
 from collections import deque
 from itertools import compress, repeat
-from operator import add, floordiv, lt, mul, sub
+from operator import add, lt, mul, sub
 from typing import TYPE_CHECKING
 
 from .margin import BPS, MarginTier
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from .engine import Account, Engine
     from .perp import Position
 
@@ -255,14 +253,10 @@ class MarginIndex:
         tiers = c.tiers
         cache = c.cache = {a: _mm(tiers, a * unit) for a in set(c.x_abs) | set(c.i_abs)}
         weight = c.weight
-        # C-level maps, no bytecode per row: pnl = cash + size x unit; a profit counts after
-        # its weight and a loss in full, which for 0 <= weight <= 10^4 is min(p, floor(p x w / 10^4))
-        pnl = list(map(add, c.x_cash, map(mul, c.x_size, repeat(unit))))
-        if weight <= BPS:
-            weighted: Iterable[int] = map(min, pnl, map(floordiv, map(mul, pnl, repeat(weight)), repeat(BPS)))
-        else:  # a deployment allowing weights above 100 %
-            weighted = [p * weight // BPS if p > 0 else p for p in pnl]
-        c.x_s = list(map(sub, weighted, map(cache.__getitem__, c.x_abs)))
+        pnl = list(map(add, c.x_cash, map(mul, c.x_size, repeat(unit))))  # C-level: no bytecode per row
+        c.x_s = [
+            (p * weight // BPS if p > 0 else p) - m for p, m in zip(pnl, map(cache.__getitem__, c.x_abs), strict=True)
+        ]
         iso_eq = map(add, map(add, c.i_margin, c.i_cash), map(mul, c.i_size, repeat(unit)))
         c.under = set(compress(c.i_dom, map(lt, iso_eq, map(cache.__getitem__, c.i_abs))))
 
