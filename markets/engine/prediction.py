@@ -74,9 +74,16 @@ _TRANSFER = Settlement.TRANSFER.value
 _MINT = Settlement.MINT.value
 _BURN = Settlement.BURN.value
 # PlaceOrder shapes the hot path takes: (side, outcome, order_type, tif, stp) ->
-# (buys its own outcome, is a YES order, is a YES-book bid, stp code, may rest)
+# (buys its own outcome, is a YES order, is a YES-book bid, stp code, may rest, YES-book side)
 _FAST_SHAPES = {
-    (side, outcome, "limit", tif, stp_name): (own_buy, outcome == _YES, own_buy is (outcome == _YES), stp, tif == "gtc")
+    (side, outcome, "limit", tif, stp_name): (
+        own_buy,
+        outcome == _YES,
+        own_buy is (outcome == _YES),
+        stp,
+        tif == "gtc",
+        "buy" if own_buy is (outcome == _YES) else "sell",
+    )
     for side, own_buy in _SIDES.items()
     for outcome in (_YES, _NO)
     for tif in ("gtc", "ioc")
@@ -423,8 +430,8 @@ class Prediction:
 
         Hot path: a valid limit gtc / ioc order, checked and settled inline. Anything else,
         including every order that would be rejected, goes to ``_place_general``, which
-        decides it from scratch: this path only ever takes orders that one would accept,
-        and settles them to the same balances and events.
+        decides it from scratch: this path only takes orders that one would accept, and
+        leaves the same balances and events (rules: docs/engine.md "Prediction fills").
         """
         ts, account, market_id, side, price, size, order_type, tif, stp_name, cid, expiry, reduce_only, outcome = c
         if type(outcome) is not str or reduce_only:
@@ -438,28 +445,27 @@ class Prediction:
         pool = pm.pool
         top = pm.max_price
         if (
-            pool.status == _S_FINAL
-            or ts >= pool.close_ts
+            ts >= pool.close_ts
+            or pool.status == _S_FINAL
             or not 0 < price < top
             or size < m.min_size
             or (expiry and expiry <= ts)
             or (cid and cid in acct.client_ids)
         ):
             return self._place_general(eng, c, m)
-        own_buy, is_yes, is_buy, stp, rests = shape
+        own_buy, is_yes, is_buy, stp, rests, book_side = shape
         tick = m.tick
-        coll = m.quote  # the pool's collateral, as the ledger's interned key
-        if own_buy:
-            asset = coll
-            need = price * size * tick
-            need -= (need * m.take_bps) // -BPS
-        else:
-            asset = pm.yes if is_yes else pm.no
-            need = size
         free_d = acct.free
-        free = free_d.get(asset, 0)
-        if free < need:
-            return self._place_general(eng, c, m)
+        if own_buy:
+            asset = coll = m.quote  # the pool's collateral, as the ledger's interned key
+            need = price * size * tick
+            if free_d.get(coll, 0) < need - (need * m.take_bps) // -BPS:
+                return self._place_general(eng, c, m)
+        else:
+            coll = m.quote
+            asset = pm.yes if is_yes else pm.no
+            if free_d.get(asset, 0) < size:
+                return self._place_general(eng, c, m)
 
         # ---- accepted: from here on nothing may reject ----
         seq = eng.seq + 1
@@ -471,30 +477,13 @@ class Prediction:
         out: list[Any] = [
             _new(
                 _PredAccepted,
-                (
-                    seq,
-                    market_id,
-                    oid,
-                    account,
-                    cid,
-                    outcome,
-                    side,
-                    order_type,
-                    tif,
-                    price,
-                    size,
-                    expiry,
-                    "buy" if is_buy else "sell",
-                    bprice,
-                ),
+                (seq, market_id, oid, account, cid, outcome, side, order_type, tif, price, size, expiry, book_side, bprice),
             )
         ]
         book = m.book
-        rem = size
-        stopped = False
-        taker_w = 0
         # most orders do not reach the other side: no fills list for them
         execs: list[tuple[Order, int]] | None = None
+        stopped = False
         if is_buy:
             heap = book.ask_heap
             if heap and heap[0] <= bprice:
@@ -505,177 +494,202 @@ class Prediction:
             if heap and -heap[0] >= bprice:
                 execs = []
                 rem, stopped = book.match_sell(bprice, size, account, ts, stp, execs)
-        spent = 0  # the taker's `asset` paid out by fills
-        if execs:
-            # the same settlement as _place_general, fill by fill
-            accounts = eng.accounts
-            orders = eng.orders
-            no_orders = self.no_orders
-            yes_a = pm.yes
-            no_a = pm.no
-            tbps = m.taker_bps
-            mbps = m.maker_bps
-            rest_bps = m.rest_bps
-            share = m.share_bps
-            trade_id = eng.next_trade_id
-            fee_total = 0
-            dep_total = 0
-            t_coll = 0  # buy: collateral spent incl. fees; sell: received net of fees
-            moved = 0  # shares bought / delivered
-            net_sets = 0  # complete sets minted (+) or burned (-)
-            new = _new
-            Trade = _PredTrade
-            m_side = not is_buy  # the makers' side of the YES book
-            for o, code in execs:
-                macct = accounts[o.account]
-                moid = o.order_id
-                m_yes = moid not in no_orders
-                m_buy = m_side is m_yes
-                if code > 0:
-                    b = o.price
-                    tp = b if is_yes else top - b
-                    mp = b if m_yes else top - b
-                    nt = tp * code * tick
-                    tw2 = taker_w + nt * tbps
-                    tfee = (taker_w // -BPS) - (tw2 // -BPS)
-                    taker_w = tw2
-                    nm = mp * code * tick
+        rest_bps = m.rest_bps  # == maker_bps: no rebates on prediction markets
+        if not execs:
+            # nothing filled: rest in full, or cancelled in full (ioc, self-trade prevention)
+            if rests and not stopped:
+                hold = price * size * tick if own_buy else size
+                if own_buy and rest_bps:
+                    hold -= (hold * rest_bps) // -BPS
+                o = Order(oid, account, is_buy, bprice, size, expiry, market_id, cid, size, hold, 0, tif, order_type)
+                book.insert(o)
+                eng.orders[oid] = o
+                acct.orders[oid] = o
+                if cid:
+                    acct.live_client[cid] = oid
+                if not is_yes:
+                    self.no_orders.add(oid)
+                free_d[asset] -= hold
+                res_d = acct.reserved
+                res_d[asset] = res_d.get(asset, 0) + hold
+            else:
+                acct.reserved.setdefault(asset, 0)  # as if reserved and released: the key exists
+                seq += 1
+                out.append(_new(_Cancelled, (seq, market_id, oid, account, size, _C_SELF_TRADE if stopped else _C_IOC)))
+            eng.seq = seq
+            return out
+
+        accounts = eng.accounts
+        orders = eng.orders
+        no_orders = self.no_orders
+        yes_a = pm.yes
+        no_a = pm.no
+        tbps = m.taker_bps
+        share = m.share_bps
+        trade_id = eng.next_trade_id
+        taker_w = 0
+        fee_total = 0
+        dep_total = 0
+        t_coll = 0  # buy: collateral spent incl. fees; sell: received net of fees
+        moved = 0  # shares bought / delivered
+        net_sets = 0  # complete sets minted (+) or burned (-)
+        new = _new
+        Trade = _PredTrade
+        m_side = not is_buy  # the makers' side of the YES book
+        for o, code in execs:
+            macct = accounts[o.account]
+            moid = o.order_id
+            m_yes = moid not in no_orders
+            m_buy = m_side is m_yes
+            if code > 0:
+                b = o.price
+                tp = b if is_yes else top - b
+                mp = b if m_yes else top - b
+                nt = tp * code * tick
+                tw2 = taker_w + nt * tbps
+                tfee = (taker_w // -BPS) - (tw2 // -BPS)
+                taker_w = tw2
+                nm = mp * code * tick
+                if rest_bps:
                     mw = o.fee_w
-                    if mbps:
-                        mw2 = mw + nm * mbps
-                        mfee = (mw // -BPS) - (mw2 // -BPS)
-                        o.fee_w = mw = mw2
-                    else:
-                        mfee = 0
-                    moved += code
-                    mq = o.qty
-                    mf = macct.free
-                    ma = yes_a if m_yes else no_a
-                    if m_buy:
-                        # the maker pays its price and fee out of its reservation and gets shares
-                        if mq:
-                            rn = mp * mq * tick
-                            new_need = rn + (mw // -BPS) - ((mw + rn * rest_bps) // -BPS)
-                        else:
-                            new_need = 0
-                        old = o.reserved
+                    mw2 = mw + nm * rest_bps
+                    mfee = (mw // -BPS) - (mw2 // -BPS)
+                    o.fee_w = mw2
+                else:
+                    mfee = 0
+                moved += code
+                mq = o.qty
+                mf = macct.free
+                if m_buy:
+                    # the maker pays its price and fee out of its reservation and gets shares
+                    old = o.reserved
+                    if mq:
+                        new_need = mp * mq * tick
+                        if rest_bps:
+                            new_need += (mw2 // -BPS) - ((mw2 + new_need * rest_bps) // -BPS)
                         o.reserved = new_need
                         macct.reserved[coll] -= old - new_need
                         mf[coll] += old - nm - mfee - new_need
-                        mf[ma] = mf.get(ma, 0) + code
-                        if own_buy:
-                            t_coll += nt + tfee
-                            settlement = _MINT
-                            net_sets += code  # nt + nm == code * unit
-                        else:
-                            t_coll += nt - tfee
-                            settlement = _TRANSFER
                     else:
-                        # the maker delivers reserved shares and gets its price net of fee
-                        o.reserved -= code
-                        macct.reserved[ma] -= code
-                        mf[coll] = mf.get(coll, 0) + nm - mfee
-                        if own_buy:
-                            t_coll += nt + tfee
-                            settlement = _TRANSFER
-                        else:
-                            t_coll += nt - tfee
-                            settlement = _BURN
-                            net_sets -= code
-                    net = tfee + mfee
+                        o.reserved = 0
+                        macct.reserved[coll] -= old
+                        mf[coll] += old - nm - mfee
+                    ma = yes_a if m_yes else no_a
+                    mf[ma] = mf.get(ma, 0) + code
+                    if own_buy:
+                        t_coll += nt + tfee
+                        settlement = _MINT
+                        net_sets += code  # nt + nm == code * unit
+                    else:
+                        t_coll += nt - tfee
+                        settlement = _TRANSFER
+                else:
+                    # the maker delivers reserved shares and gets its price net of fee
+                    o.reserved -= code
+                    macct.reserved[yes_a if m_yes else no_a] -= code
+                    mf[coll] = mf.get(coll, 0) + nm - mfee
+                    if own_buy:
+                        t_coll += nt + tfee
+                        settlement = _TRANSFER
+                    else:
+                        t_coll += nt - tfee
+                        settlement = _BURN
+                        net_sets -= code
+                net = tfee + mfee
+                if net:
                     fee_total += net
                     dep_total += net * share // BPS
-                    seq += 1
-                    out.append(
-                        new(
-                            Trade,
-                            (
-                                seq,
-                                market_id,
-                                trade_id,
-                                b,
-                                code,
-                                settlement,
-                                oid,
-                                account,
-                                outcome,
-                                side,
-                                tp,
-                                moid,
-                                o.account,
-                                _YES if m_yes else _NO,
-                                "buy" if m_buy else "sell",
-                                mp,
-                                tfee,
-                                mfee,
-                                size - moved,
-                                mq,
-                            ),
-                        )
+                seq += 1
+                out.append(
+                    new(
+                        Trade,
+                        (
+                            seq,
+                            market_id,
+                            trade_id,
+                            b,
+                            code,
+                            settlement,
+                            oid,
+                            account,
+                            outcome,
+                            side,
+                            tp,
+                            moid,
+                            o.account,
+                            _YES if m_yes else _NO,
+                            "buy" if m_buy else "sell",
+                            mp,
+                            tfee,
+                            mfee,
+                            size - moved,
+                            mq,
+                        ),
                     )
-                    trade_id += 1
-                    if not mq:
-                        del orders[moid]
-                        del macct.orders[moid]
-                        if o.client_id:
-                            del macct.live_client[o.client_id]
-                        if not m_yes:
-                            no_orders.discard(moid)
-                else:
-                    # maker removed unfilled: expired or self-trade prevention
-                    ma = coll if m_buy else (yes_a if m_yes else no_a)
-                    r = o.reserved
-                    o.reserved = 0
-                    macct.reserved[ma] -= r
-                    macct.free[ma] += r
+                )
+                trade_id += 1
+                if not mq:
                     del orders[moid]
                     del macct.orders[moid]
                     if o.client_id:
                         del macct.live_client[o.client_id]
                     if not m_yes:
                         no_orders.discard(moid)
-                    seq += 1
-                    reason = _C_EXPIRED if code == EXPIRED else _C_SELF_TRADE
-                    out.append(new(_Cancelled, (seq, market_id, moid, o.account, o.qty, reason)))
-            eng.next_trade_id = trade_id
-            if net_sets:
-                pm.yes_supply += net_sets
-                pm.no_supply += net_sets
-                accounts[pool.coll_account].free[coll] += net_sets * pm.unit
-            if fee_total:
-                if dep_total:
-                    accounts[m.deployer_account].free[coll] += dep_total
-                accounts[PROTOCOL_FEE_ACCOUNT].free[coll] += fee_total - dep_total
-            # taker settlement: what it received; what it paid leaves `asset` below
-            if own_buy:
-                shares = yes_a if is_yes else no_a
-                free_d[shares] = free_d.get(shares, 0) + moved
-                spent = t_coll
             else:
-                free_d[coll] = free_d.get(coll, 0) + t_coll
-                spent = moved
-
+                # maker removed unfilled: expired or self-trade prevention
+                ma = coll if m_buy else (yes_a if m_yes else no_a)
+                r = o.reserved
+                o.reserved = 0
+                macct.reserved[ma] -= r
+                macct.free[ma] += r
+                del orders[moid]
+                del macct.orders[moid]
+                if o.client_id:
+                    del macct.live_client[o.client_id]
+                if not m_yes:
+                    no_orders.discard(moid)
+                seq += 1
+                reason = _C_EXPIRED if code == EXPIRED else _C_SELF_TRADE
+                out.append(new(_Cancelled, (seq, market_id, moid, o.account, o.qty, reason)))
+        eng.next_trade_id = trade_id
+        if net_sets:
+            pm.yes_supply += net_sets
+            pm.no_supply += net_sets
+            accounts[pool.coll_account].free[coll] += net_sets * pm.unit
+        if fee_total:
+            if dep_total:
+                accounts[m.deployer_account].free[coll] += dep_total
+            accounts[PROTOCOL_FEE_ACCOUNT].free[coll] += fee_total - dep_total
+        # taker settlement: what it received; what it paid leaves `asset` below
+        if own_buy:
+            shares = yes_a if is_yes else no_a
+            free_d[shares] = free_d.get(shares, 0) + moved
+            spent = t_coll
+        else:
+            free_d[coll] = free_d.get(coll, 0) + t_coll
+            spent = moved
         if rem and rests and not stopped:
             if own_buy:
-                rn = price * rem * tick
-                hold = rn + (taker_w // -BPS) - ((taker_w + rn * m.rest_bps) // -BPS)
+                hold = price * rem * tick
+                if rest_bps:
+                    hold += (taker_w // -BPS) - ((taker_w + hold * rest_bps) // -BPS)
             else:
                 hold = rem
             o = Order(oid, account, is_buy, bprice, rem, expiry, market_id, cid, size, hold, taker_w, tif, order_type)
             book.insert(o)
-            eng.orders[oid] = o
+            orders[oid] = o
             acct.orders[oid] = o
             if cid:
                 acct.live_client[cid] = oid
             if not is_yes:
-                self.no_orders.add(oid)
+                no_orders.add(oid)
         else:
             hold = 0
             if rem:
                 seq += 1
-                out.append(_new(_Cancelled, (seq, market_id, oid, account, rem, _C_SELF_TRADE if stopped else _C_IOC)))
+                out.append(new(_Cancelled, (seq, market_id, oid, account, rem, _C_SELF_TRADE if stopped else _C_IOC)))
         # the taker's own balances change once, by the net result (as in Engine._place_order):
-        # reserving `need` up front and releasing it by fills and at rest ends the same
+        # reserving the worst case up front and releasing it by fills and at rest ends the same
         free_d[asset] -= spent + hold
         res_d = acct.reserved
         res_d[asset] = res_d.get(asset, 0) + hold
