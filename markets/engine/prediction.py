@@ -15,6 +15,7 @@ Terms:
 
 from __future__ import annotations
 
+from sys import intern
 from typing import TYPE_CHECKING, Any
 
 from . import commands as C
@@ -123,6 +124,7 @@ class PMarket:
         "max_price",
         "yes_supply",
         "no_supply",
+        "holders",
     )
 
     def __init__(self, market_id: str, pool: Pool, outcome: str, unit: int, max_price: int) -> None:
@@ -130,12 +132,17 @@ class PMarket:
         self.pool_id = pool.pool_id
         self.pool = pool
         self.outcome = outcome
-        self.yes = yes_asset(market_id)
-        self.no = no_asset(market_id)
+        # interned like the ledger's other keys: balance lookups hit on identity
+        self.yes = intern(yes_asset(market_id))
+        self.no = intern(no_asset(market_id))
         self.unit = unit
         self.max_price = max_price
         self.yes_supply = 0
         self.no_supply = 0
+        # accounts with a ledger entry for YES or NO (every holder, and former ones until
+        # the payout): the payout walks these, not every account. Derived from the ledger,
+        # so not snapshotted; Prediction.restore rebuilds it
+        self.holders: set[str] = set()
 
 
 class Pool:
@@ -222,6 +229,7 @@ class Prediction:
         self.markets: dict[str, PMarket] = {}
         self.pools: dict[str, Pool] = {}
         self.no_orders: set[int] = set()  # ids of resting NO orders
+        self.share_markets: dict[str, PMarket] = {}  # YES / NO asset -> its market (derived)
 
     # -- snapshot ----------------------------------------------------------------------------
 
@@ -235,7 +243,7 @@ class Prediction:
             "no_orders": sorted(self.no_orders),
         }
 
-    def restore(self, snap: dict[str, Any]) -> None:
+    def restore(self, snap: dict[str, Any], eng_accounts: dict[str, Account]) -> None:
         for pid, row in snap["pools"].items():
             p = Pool.__new__(Pool)
             p.pool_id = pid
@@ -248,7 +256,30 @@ class Prediction:
             pm.yes_supply = ys
             pm.no_supply = ns
             self.markets[mid] = pm
+            self.share_markets[pm.yes] = self.share_markets[pm.no] = pm
         self.no_orders = set(snap["no_orders"])
+        self.rebuild_holders(eng_accounts)
+
+    def rebuild_holders(self, accounts: dict[str, Account]) -> None:
+        """Recompute every market's holder index from the ledger (after restore)."""
+        for pm in self.markets.values():
+            pm.holders = set()
+        by_asset = self.share_markets
+        for aid, acct in accounts.items():
+            for d in (acct.free, acct.reserved):
+                for asset in d:
+                    pm = by_asset.get(asset)
+                    if pm is not None:
+                        pm.holders.add(aid)
+
+    def note_holder(self, account_id: str, asset: str) -> None:
+        """``account_id`` got a ledger entry for ``asset``: index it if that is a share asset.
+
+        For commands outside this module that move any asset (SubaccountTransfer).
+        """
+        pm = self.share_markets.get(asset)
+        if pm is not None:
+            pm.holders.add(account_id)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -375,6 +406,7 @@ class Prediction:
         eng.markets[c.market_id] = m
         pm = PMarket(c.market_id, pool, c.outcome, c.lot_size, c.lot_size // c.tick_size)
         self.markets[c.market_id] = pm
+        self.share_markets[pm.yes] = self.share_markets[pm.no] = pm
         pool.members.append(c.market_id)
         for acct_id in (m.deployer_account, m.insurance_account, PROTOCOL_FEE_ACCOUNT):
             a = eng._account(acct_id)
@@ -522,6 +554,7 @@ class Prediction:
         accounts = eng.accounts
         orders = eng.orders
         no_orders = self.no_orders
+        holders = pm.holders
         yes_a = pm.yes
         no_a = pm.no
         tbps = m.taker_bps
@@ -561,7 +594,8 @@ class Prediction:
                 mq = o.qty
                 mf = macct.free
                 if m_buy:
-                    # the maker pays its price and fee out of its reservation and gets shares
+                    # the maker pays its price and fee out of its reservation and gets shares;
+                    # what the reservation held beyond that (often nothing) goes back to free
                     old = o.reserved
                     if mq:
                         new_need = mp * mq * tick
@@ -569,13 +603,19 @@ class Prediction:
                             new_need += (mw2 // -BPS) - ((mw2 + new_need * rest_bps) // -BPS)
                         o.reserved = new_need
                         macct.reserved[coll] -= old - new_need
-                        mf[coll] += old - nm - mfee - new_need
+                        back = old - nm - mfee - new_need
                     else:
                         o.reserved = 0
                         macct.reserved[coll] -= old
-                        mf[coll] += old - nm - mfee
+                        back = old - nm - mfee
+                    if back:
+                        mf[coll] += back
                     ma = yes_a if m_yes else no_a
-                    mf[ma] = mf.get(ma, 0) + code
+                    try:
+                        mf[ma] += code
+                    except KeyError:  # its first shares of this market
+                        mf[ma] = code
+                        holders.add(macct.account_id)
                     if own_buy:
                         t_coll += nt + tfee
                         settlement = _MINT
@@ -663,7 +703,11 @@ class Prediction:
         # taker settlement: what it received; what it paid leaves `asset` below
         if own_buy:
             shares = yes_a if is_yes else no_a
-            free_d[shares] = free_d.get(shares, 0) + moved
+            try:
+                free_d[shares] += moved
+            except KeyError:  # its first shares of this market
+                free_d[shares] = moved
+                holders.add(acct.account_id)
             spent = t_coll
         else:
             free_d[coll] = free_d.get(coll, 0) + t_coll
@@ -877,6 +921,8 @@ class Prediction:
                         o.reserved = new_need
                         macct.reserved[coll] -= old - new_need
                         mf[coll] += old - nm - mfee - new_need
+                        if ma not in mf:
+                            pm.holders.add(macct.account_id)
                         mf[ma] = mf.get(ma, 0) + code
                         if own_buy:
                             settlement = _MINT
@@ -962,6 +1008,8 @@ class Prediction:
                 res_d[coll] -= t_coll
                 need -= t_coll
                 shares = yes_a if is_yes else no_a
+                if shares not in free_d:
+                    pm.holders.add(acct.account_id)
                 free_d[shares] = free_d.get(shares, 0) + moved
             else:
                 res_d[asset] -= moved
@@ -1016,6 +1064,7 @@ class Prediction:
         eng.accounts[collateral_account(pool.pool_id)].free[coll] += cost
         _credit(acct, pm.yes, c.amount)
         _credit(acct, pm.no, c.amount)
+        pm.holders.add(acct.account_id)
         pm.yes_supply += c.amount
         pm.no_supply += c.amount
         eng.seq += 1
@@ -1080,6 +1129,7 @@ class Prediction:
         for mid in others:
             pm = self.markets[mid]
             _credit(acct, pm.yes, c.amount)
+            pm.holders.add(acct.account_id)
             pm.yes_supply += c.amount
         value = (len(picked) - 1) * c.amount * pool.unit
         coll = pool.collateral
@@ -1281,7 +1331,14 @@ class Prediction:
         unit = pool.unit
         coll = pool.collateral
         held: dict[str, int] = {}
-        for aid, acct in eng.accounts.items():
+        holders: set[str] = set()
+        for mid in pool.members:
+            pm = self.markets[mid]
+            holders |= pm.holders
+            pm.holders = set()
+        accounts = eng.accounts
+        for aid in holders:
+            acct = accounts[aid]
             total = 0
             have = False
             for asset, w in num.items():
