@@ -38,7 +38,7 @@ from .engine import (
     _walk,
     insurance_account,
 )
-from .enums import CancelReason, Outcome, RejectReason, ResolutionStatus, Settlement
+from .enums import CancelReason, MarketStatus, Outcome, RejectReason, ResolutionStatus, Settlement
 
 if TYPE_CHECKING:
     from .engine import Account, Engine
@@ -65,6 +65,7 @@ _YES = Outcome.YES.value
 _NO = Outcome.NO.value
 _INVALID = Outcome.INVALID.value
 _S_OPEN = ResolutionStatus.OPEN.value
+_ACTIVE = MarketStatus.ACTIVE.value
 _S_PROPOSED = ResolutionStatus.PROPOSED.value
 _S_DISPUTED = ResolutionStatus.DISPUTED.value
 _S_FINAL = ResolutionStatus.FINAL.value
@@ -268,9 +269,9 @@ class Prediction:
         for aid, acct in accounts.items():
             for d in (acct.free, acct.reserved):
                 for asset in d:
-                    pm = by_asset.get(asset)
-                    if pm is not None:
-                        pm.holders.add(aid)
+                    held = by_asset.get(asset)
+                    if held is not None:
+                        held.holders.add(aid)
 
     def note_holder(self, account_id: str, asset: str) -> None:
         """``account_id`` got a ledger entry for ``asset``: index it if that is a share asset.
@@ -310,6 +311,13 @@ class Prediction:
                 _reject(RejectReason.INVALID_FIELD, f"{pool_id!r} belongs to group {pm.pool_id!r}: use the group id")
             _reject(RejectReason.UNKNOWN_MARKET, f"no prediction market or group {pool_id!r}")
         return p
+
+    @staticmethod
+    def _not_halted(eng: Engine, market_ids: list[str], what: str) -> None:
+        """Refuse new exposure while a market is halted (docs/engine.md "Halted prediction markets")."""
+        for mid in market_ids:
+            if eng.markets[mid].status != _ACTIVE:
+                _reject(RejectReason.MARKET_HALTED, f"market {mid!r} is halted: no {what}")
 
     @staticmethod
     def _not_final(p: Pool) -> None:
@@ -365,6 +373,7 @@ class Prediction:
                     _reject(RejectReason.GROUP_FORMED, f"group {gid!r} is complete: use add_outcome")
                 if c.ts >= group.close_ts or group.status != _S_OPEN:
                     _reject(RejectReason.MARKET_CLOSED, f"group {gid!r} is closed")
+                self._not_halted(eng, group.members, "new outcome in its group")
                 first = eng.markets[group.members[0]]
                 same = (
                     c.quote_asset == group.collateral
@@ -509,7 +518,22 @@ class Prediction:
         out: list[Any] = [
             _new(
                 _PredAccepted,
-                (seq, market_id, oid, account, cid, outcome, side, order_type, tif, price, size, expiry, book_side, bprice),
+                (
+                    seq,
+                    market_id,
+                    oid,
+                    account,
+                    cid,
+                    outcome,
+                    side,
+                    order_type,
+                    tif,
+                    price,
+                    size,
+                    expiry,
+                    book_side,
+                    bprice,
+                ),
             )
         ]
         book = m.book
@@ -1051,6 +1075,7 @@ class Prediction:
         pm, pool = self._pmarket(eng, c.market_id)
         acct = eng._trader(c.account)
         self._not_final(pool)
+        self._not_halted(eng, [c.market_id], "new sets")
         if c.ts >= pool.close_ts:
             _reject(RejectReason.MARKET_CLOSED, f"{pool.pool_id!r} closed at {pool.close_ts}: no new sets")
         if c.amount <= 0:
@@ -1099,6 +1124,7 @@ class Prediction:
             _reject(RejectReason.UNKNOWN_GROUP, f"no group {c.group_id!r}")
         acct = eng._trader(c.account)
         self._not_final(pool)
+        self._not_halted(eng, pool.members, "conversion in its group")
         if len(pool.members) < pool.size:
             _reject(
                 RejectReason.GROUP_NOT_FORMED,
@@ -1146,6 +1172,7 @@ class Prediction:
         if c.account != pool.deployer:
             _reject(RejectReason.NOT_DEPLOYER, f"only the group's deployer {pool.deployer!r} may add outcomes")
         self._not_final(pool)
+        self._not_halted(eng, pool.members, "new outcome in its group")
         if c.ts >= pool.close_ts or pool.status != _S_OPEN:
             _reject(RejectReason.MARKET_CLOSED, f"group {c.group_id!r} is closed")
         if len(pool.members) < pool.size:
