@@ -844,7 +844,7 @@ class Engine:
         for wid, (account, asset, amount, nonce, expiry, status) in snap["withdrawals"].items():
             eng.withdrawals[wid] = Withdrawal(wid, account, asset, amount, nonce, expiry, status)
         if "prediction" in snap:
-            eng.pred.restore(snap["prediction"])
+            eng.pred.restore(snap["prediction"], eng.accounts)
         if "perp" in snap:
             eng.perp.restore(snap["perp"])
         return eng

@@ -904,6 +904,7 @@ class Perp:
             a.reserved.setdefault(acct_asset, 0)
         acct.free[asset] -= c.amount
         to.free[asset] += c.amount
+        eng.pred.note_holder(c.to_account, asset)  # prediction shares move too (payout index)
         eng.seq += 1
         return [E.SubaccountTransferred(eng.seq, c.account, c.to_account, c.asset, c.amount)]
 

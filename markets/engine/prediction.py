@@ -15,6 +15,7 @@ Terms:
 
 from __future__ import annotations
 
+from sys import intern
 from typing import TYPE_CHECKING, Any
 
 from . import commands as C
@@ -37,7 +38,7 @@ from .engine import (
     _walk,
     insurance_account,
 )
-from .enums import CancelReason, Outcome, RejectReason, ResolutionStatus, Settlement
+from .enums import CancelReason, MarketStatus, Outcome, RejectReason, ResolutionStatus, Settlement
 
 if TYPE_CHECKING:
     from .engine import Account, Engine
@@ -67,12 +68,29 @@ _S_OPEN = ResolutionStatus.OPEN.value
 _S_PROPOSED = ResolutionStatus.PROPOSED.value
 _S_DISPUTED = ResolutionStatus.DISPUTED.value
 _S_FINAL = ResolutionStatus.FINAL.value
+_ACTIVE = MarketStatus.ACTIVE.value
 _PredAccepted = E.PredictionOrderAccepted
 _PredTrade = E.PredictionTrade
 _Cancelled = E.OrderCancelled
 _TRANSFER = Settlement.TRANSFER.value
 _MINT = Settlement.MINT.value
 _BURN = Settlement.BURN.value
+# PlaceOrder shapes the hot path takes: (side, outcome, order_type, tif, stp) ->
+# (buys its own outcome, is a YES order, is a YES-book bid, stp code, may rest, YES-book side)
+_FAST_SHAPES = {
+    (side, outcome, "limit", tif, stp_name): (
+        own_buy,
+        outcome == _YES,
+        own_buy is (outcome == _YES),
+        stp,
+        tif == "gtc",
+        "buy" if own_buy is (outcome == _YES) else "sell",
+    )
+    for side, own_buy in _SIDES.items()
+    for outcome in (_YES, _NO)
+    for tif in ("gtc", "ioc")
+    for stp_name, stp in _STP_CODES.items()
+}
 
 
 def yes_asset(market_id: str) -> str:
@@ -107,6 +125,7 @@ class PMarket:
         "max_price",
         "yes_supply",
         "no_supply",
+        "holders",
     )
 
     def __init__(self, market_id: str, pool: Pool, outcome: str, unit: int, max_price: int) -> None:
@@ -114,12 +133,17 @@ class PMarket:
         self.pool_id = pool.pool_id
         self.pool = pool
         self.outcome = outcome
-        self.yes = yes_asset(market_id)
-        self.no = no_asset(market_id)
+        # interned like the ledger's other keys: balance lookups hit on identity
+        self.yes = intern(yes_asset(market_id))
+        self.no = intern(no_asset(market_id))
         self.unit = unit
         self.max_price = max_price
         self.yes_supply = 0
         self.no_supply = 0
+        # accounts with a ledger entry for YES or NO (every holder, and former ones until
+        # the payout): the payout walks these, not every account. Derived from the ledger,
+        # so not snapshotted; Prediction.restore rebuilds it
+        self.holders: set[str] = set()
 
 
 class Pool:
@@ -206,6 +230,7 @@ class Prediction:
         self.markets: dict[str, PMarket] = {}
         self.pools: dict[str, Pool] = {}
         self.no_orders: set[int] = set()  # ids of resting NO orders
+        self.share_markets: dict[str, PMarket] = {}  # YES / NO asset -> its market (derived)
 
     # -- snapshot ----------------------------------------------------------------------------
 
@@ -219,7 +244,7 @@ class Prediction:
             "no_orders": sorted(self.no_orders),
         }
 
-    def restore(self, snap: dict[str, Any]) -> None:
+    def restore(self, snap: dict[str, Any], eng_accounts: dict[str, Account]) -> None:
         for pid, row in snap["pools"].items():
             p = Pool.__new__(Pool)
             p.pool_id = pid
@@ -232,7 +257,30 @@ class Prediction:
             pm.yes_supply = ys
             pm.no_supply = ns
             self.markets[mid] = pm
+            self.share_markets[pm.yes] = self.share_markets[pm.no] = pm
         self.no_orders = set(snap["no_orders"])
+        self.rebuild_holders(eng_accounts)
+
+    def rebuild_holders(self, accounts: dict[str, Account]) -> None:
+        """Recompute every market's holder index from the ledger (after restore)."""
+        for pm in self.markets.values():
+            pm.holders = set()
+        by_asset = self.share_markets
+        for aid, acct in accounts.items():
+            for d in (acct.free, acct.reserved):
+                for asset in d:
+                    held = by_asset.get(asset)
+                    if held is not None:
+                        held.holders.add(aid)
+
+    def note_holder(self, account_id: str, asset: str) -> None:
+        """``account_id`` got a ledger entry for ``asset``: index it if that is a share asset.
+
+        For commands outside this module that move any asset (SubaccountTransfer).
+        """
+        pm = self.share_markets.get(asset)
+        if pm is not None:
+            pm.holders.add(account_id)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -263,6 +311,13 @@ class Prediction:
                 _reject(RejectReason.INVALID_FIELD, f"{pool_id!r} belongs to group {pm.pool_id!r}: use the group id")
             _reject(RejectReason.UNKNOWN_MARKET, f"no prediction market or group {pool_id!r}")
         return p
+
+    @staticmethod
+    def _not_halted(eng: Engine, market_ids: list[str], what: str) -> None:
+        """Refuse new exposure while a market is halted (docs/engine.md "Halted prediction markets")."""
+        for mid in market_ids:
+            if eng.markets[mid].status != _ACTIVE:
+                _reject(RejectReason.MARKET_HALTED, f"market {mid!r} is halted: no {what}")
 
     @staticmethod
     def _not_final(p: Pool) -> None:
@@ -318,6 +373,7 @@ class Prediction:
                     _reject(RejectReason.GROUP_FORMED, f"group {gid!r} is complete: use add_outcome")
                 if c.ts >= group.close_ts or group.status != _S_OPEN:
                     _reject(RejectReason.MARKET_CLOSED, f"group {gid!r} is closed")
+                self._not_halted(eng, group.members, "new outcome in its group")
                 first = eng.markets[group.members[0]]
                 same = (
                     c.quote_asset == group.collateral
@@ -359,6 +415,7 @@ class Prediction:
         eng.markets[c.market_id] = m
         pm = PMarket(c.market_id, pool, c.outcome, c.lot_size, c.lot_size // c.tick_size)
         self.markets[c.market_id] = pm
+        self.share_markets[pm.yes] = self.share_markets[pm.no] = pm
         pool.members.append(c.market_id)
         for acct_id in (m.deployer_account, m.insurance_account, PROTOCOL_FEE_ACCOUNT):
             a = eng._account(acct_id)
@@ -410,7 +467,305 @@ class Prediction:
     # -- orders ------------------------------------------------------------------------------
 
     def place_order(self, eng: Engine, c: C.PlaceOrder, m: Market) -> list[Any]:
-        """PlaceOrder into a prediction market (also refuses outcome != "yes" on spot)."""
+        """PlaceOrder into a prediction market (also refuses outcome != "yes" on spot).
+
+        Hot path: a valid limit gtc / ioc order, checked and settled inline. Anything else,
+        including every order that would be rejected, goes to ``_place_general``, which
+        decides it from scratch: this path only takes orders that one would accept, and
+        leaves the same balances and events (rules: docs/engine.md "Prediction fills").
+        """
+        ts, account, market_id, side, price, size, order_type, tif, stp_name, cid, expiry, reduce_only, outcome = c
+        if type(outcome) is not str or reduce_only:
+            return self._place_general(eng, c, m)
+        # side, outcome, type, tif and stp in one lookup (engine.py checked they are str)
+        shape = _FAST_SHAPES.get((side, outcome, order_type, tif, stp_name))
+        pm = self.markets.get(market_id)
+        acct = eng.accounts.get(account)
+        if shape is None or pm is None or acct is None or acct.system:
+            return self._place_general(eng, c, m)
+        pool = pm.pool
+        top = pm.max_price
+        if (
+            ts >= pool.close_ts
+            or pool.status == _S_FINAL
+            or not 0 < price < top
+            or size < m.min_size
+            or (expiry and expiry <= ts)
+            or (cid and cid in acct.client_ids)
+        ):
+            return self._place_general(eng, c, m)
+        own_buy, is_yes, is_buy, stp, rests, book_side = shape
+        tick = m.tick
+        free_d = acct.free
+        if own_buy:
+            asset = coll = m.quote  # the pool's collateral, as the ledger's interned key
+            need = price * size * tick
+            if free_d.get(coll, 0) < need - (need * m.take_bps) // -BPS:
+                return self._place_general(eng, c, m)
+        else:
+            coll = m.quote
+            asset = pm.yes if is_yes else pm.no
+            if free_d.get(asset, 0) < size:
+                return self._place_general(eng, c, m)
+
+        # ---- accepted: from here on nothing may reject ----
+        seq = eng.seq + 1
+        oid = eng.next_order_id
+        eng.next_order_id = oid + 1
+        if cid:
+            acct.client_ids.add(cid)
+        bprice = price if is_yes else top - price
+        out: list[Any] = [
+            _new(
+                _PredAccepted,
+                (
+                    seq,
+                    market_id,
+                    oid,
+                    account,
+                    cid,
+                    outcome,
+                    side,
+                    order_type,
+                    tif,
+                    price,
+                    size,
+                    expiry,
+                    book_side,
+                    bprice,
+                ),
+            )
+        ]
+        book = m.book
+        # most orders do not reach the other side: no fills list for them
+        execs: list[tuple[Order, int]] | None = None
+        stopped = False
+        if is_buy:
+            heap = book.ask_heap
+            if heap and heap[0] <= bprice:
+                execs = []
+                rem, stopped = book.match_buy(bprice, size, account, ts, stp, execs)
+        else:
+            heap = book.bid_heap
+            if heap and -heap[0] >= bprice:
+                execs = []
+                rem, stopped = book.match_sell(bprice, size, account, ts, stp, execs)
+        rest_bps = m.rest_bps  # == maker_bps: no rebates on prediction markets
+        if not execs:
+            # nothing filled: rest in full, or cancelled in full (ioc, self-trade prevention)
+            if rests and not stopped:
+                hold = price * size * tick if own_buy else size
+                if own_buy and rest_bps:
+                    hold -= (hold * rest_bps) // -BPS
+                o = Order(oid, account, is_buy, bprice, size, expiry, market_id, cid, size, hold, 0, tif, order_type)
+                book.insert(o)
+                eng.orders[oid] = o
+                acct.orders[oid] = o
+                if cid:
+                    acct.live_client[cid] = oid
+                if not is_yes:
+                    self.no_orders.add(oid)
+                free_d[asset] -= hold
+                res_d = acct.reserved
+                res_d[asset] = res_d.get(asset, 0) + hold
+            else:
+                acct.reserved.setdefault(asset, 0)  # as if reserved and released: the key exists
+                seq += 1
+                out.append(_new(_Cancelled, (seq, market_id, oid, account, size, _C_SELF_TRADE if stopped else _C_IOC)))
+            eng.seq = seq
+            return out
+
+        accounts = eng.accounts
+        orders = eng.orders
+        no_orders = self.no_orders
+        holders = pm.holders
+        yes_a = pm.yes
+        no_a = pm.no
+        tbps = m.taker_bps
+        share = m.share_bps
+        trade_id = eng.next_trade_id
+        taker_w = 0
+        fee_total = 0
+        dep_total = 0
+        t_coll = 0  # buy: collateral spent incl. fees; sell: received net of fees
+        moved = 0  # shares bought / delivered
+        net_sets = 0  # complete sets minted (+) or burned (-)
+        new = _new
+        Trade = _PredTrade
+        m_side = not is_buy  # the makers' side of the YES book
+        for o, code in execs:
+            macct = accounts[o.account]
+            moid = o.order_id
+            m_yes = moid not in no_orders
+            m_buy = m_side is m_yes
+            if code > 0:
+                b = o.price
+                tp = b if is_yes else top - b
+                mp = b if m_yes else top - b
+                nt = tp * code * tick
+                tw2 = taker_w + nt * tbps
+                tfee = (taker_w // -BPS) - (tw2 // -BPS)
+                taker_w = tw2
+                nm = mp * code * tick
+                if rest_bps:
+                    mw = o.fee_w
+                    mw2 = mw + nm * rest_bps
+                    mfee = (mw // -BPS) - (mw2 // -BPS)
+                    o.fee_w = mw2
+                else:
+                    mfee = 0
+                moved += code
+                mq = o.qty
+                mf = macct.free
+                if m_buy:
+                    # the maker pays its price and fee out of its reservation and gets shares;
+                    # what the reservation held beyond that (often nothing) goes back to free
+                    old = o.reserved
+                    if mq:
+                        new_need = mp * mq * tick
+                        if rest_bps:
+                            new_need += (mw2 // -BPS) - ((mw2 + new_need * rest_bps) // -BPS)
+                        o.reserved = new_need
+                        macct.reserved[coll] -= old - new_need
+                        back = old - nm - mfee - new_need
+                    else:
+                        o.reserved = 0
+                        macct.reserved[coll] -= old
+                        back = old - nm - mfee
+                    if back:
+                        mf[coll] += back
+                    ma = yes_a if m_yes else no_a
+                    try:
+                        mf[ma] += code
+                    except KeyError:  # its first shares of this market
+                        mf[ma] = code
+                        holders.add(macct.account_id)
+                    if own_buy:
+                        t_coll += nt + tfee
+                        settlement = _MINT
+                        net_sets += code  # nt + nm == code * unit
+                    else:
+                        t_coll += nt - tfee
+                        settlement = _TRANSFER
+                else:
+                    # the maker delivers reserved shares and gets its price net of fee
+                    o.reserved -= code
+                    macct.reserved[yes_a if m_yes else no_a] -= code
+                    mf[coll] = mf.get(coll, 0) + nm - mfee
+                    if own_buy:
+                        t_coll += nt + tfee
+                        settlement = _TRANSFER
+                    else:
+                        t_coll += nt - tfee
+                        settlement = _BURN
+                        net_sets -= code
+                net = tfee + mfee
+                if net:
+                    fee_total += net
+                    dep_total += net * share // BPS
+                seq += 1
+                out.append(
+                    new(
+                        Trade,
+                        (
+                            seq,
+                            market_id,
+                            trade_id,
+                            b,
+                            code,
+                            settlement,
+                            oid,
+                            account,
+                            outcome,
+                            side,
+                            tp,
+                            moid,
+                            o.account,
+                            _YES if m_yes else _NO,
+                            "buy" if m_buy else "sell",
+                            mp,
+                            tfee,
+                            mfee,
+                            size - moved,
+                            mq,
+                        ),
+                    )
+                )
+                trade_id += 1
+                if not mq:
+                    del orders[moid]
+                    del macct.orders[moid]
+                    if o.client_id:
+                        del macct.live_client[o.client_id]
+                    if not m_yes:
+                        no_orders.discard(moid)
+            else:
+                # maker removed unfilled: expired or self-trade prevention
+                ma = coll if m_buy else (yes_a if m_yes else no_a)
+                r = o.reserved
+                o.reserved = 0
+                macct.reserved[ma] -= r
+                macct.free[ma] += r
+                del orders[moid]
+                del macct.orders[moid]
+                if o.client_id:
+                    del macct.live_client[o.client_id]
+                if not m_yes:
+                    no_orders.discard(moid)
+                seq += 1
+                reason = _C_EXPIRED if code == EXPIRED else _C_SELF_TRADE
+                out.append(new(_Cancelled, (seq, market_id, moid, o.account, o.qty, reason)))
+        eng.next_trade_id = trade_id
+        if net_sets:
+            pm.yes_supply += net_sets
+            pm.no_supply += net_sets
+            accounts[pool.coll_account].free[coll] += net_sets * pm.unit
+        if fee_total:
+            if dep_total:
+                accounts[m.deployer_account].free[coll] += dep_total
+            accounts[PROTOCOL_FEE_ACCOUNT].free[coll] += fee_total - dep_total
+        # taker settlement: what it received; what it paid leaves `asset` below
+        if own_buy:
+            shares = yes_a if is_yes else no_a
+            try:
+                free_d[shares] += moved
+            except KeyError:  # its first shares of this market
+                free_d[shares] = moved
+                holders.add(acct.account_id)
+            spent = t_coll
+        else:
+            free_d[coll] = free_d.get(coll, 0) + t_coll
+            spent = moved
+        if rem and rests and not stopped:
+            if own_buy:
+                hold = price * rem * tick
+                if rest_bps:
+                    hold += (taker_w // -BPS) - ((taker_w + hold * rest_bps) // -BPS)
+            else:
+                hold = rem
+            o = Order(oid, account, is_buy, bprice, rem, expiry, market_id, cid, size, hold, taker_w, tif, order_type)
+            book.insert(o)
+            orders[oid] = o
+            acct.orders[oid] = o
+            if cid:
+                acct.live_client[cid] = oid
+            if not is_yes:
+                no_orders.add(oid)
+        else:
+            hold = 0
+            if rem:
+                seq += 1
+                out.append(new(_Cancelled, (seq, market_id, oid, account, rem, _C_SELF_TRADE if stopped else _C_IOC)))
+        # the taker's own balances change once, by the net result (as in Engine._place_order):
+        # reserving the worst case up front and releasing it by fills and at rest ends the same
+        free_d[asset] -= spent + hold
+        res_d = acct.reserved
+        res_d[asset] = res_d.get(asset, 0) + hold
+        eng.seq = seq
+        return out
+
+    def _place_general(self, eng: Engine, c: C.PlaceOrder, m: Market) -> list[Any]:
+        """Every PlaceOrder the hot path does not take: all shapes, and every reject reason in order."""
         ts, account, market_id, side, price, size, order_type, tif, stp_name, cid, expiry, reduce_only, outcome = c
         if type(outcome) is not str:
             _reject(RejectReason.INVALID_COMMAND, _type_mismatch(c))
@@ -592,6 +947,8 @@ class Prediction:
                         o.reserved = new_need
                         macct.reserved[coll] -= old - new_need
                         mf[coll] += old - nm - mfee - new_need
+                        if ma not in mf:
+                            pm.holders.add(macct.account_id)
                         mf[ma] = mf.get(ma, 0) + code
                         if own_buy:
                             settlement = _MINT
@@ -677,6 +1034,8 @@ class Prediction:
                 res_d[coll] -= t_coll
                 need -= t_coll
                 shares = yes_a if is_yes else no_a
+                if shares not in free_d:
+                    pm.holders.add(acct.account_id)
                 free_d[shares] = free_d.get(shares, 0) + moved
             else:
                 res_d[asset] -= moved
@@ -718,6 +1077,7 @@ class Prediction:
         pm, pool = self._pmarket(eng, c.market_id)
         acct = eng._trader(c.account)
         self._not_final(pool)
+        self._not_halted(eng, [c.market_id], "new sets")
         if c.ts >= pool.close_ts:
             _reject(RejectReason.MARKET_CLOSED, f"{pool.pool_id!r} closed at {pool.close_ts}: no new sets")
         if c.amount <= 0:
@@ -731,6 +1091,7 @@ class Prediction:
         eng.accounts[collateral_account(pool.pool_id)].free[coll] += cost
         _credit(acct, pm.yes, c.amount)
         _credit(acct, pm.no, c.amount)
+        pm.holders.add(acct.account_id)
         pm.yes_supply += c.amount
         pm.no_supply += c.amount
         eng.seq += 1
@@ -765,6 +1126,7 @@ class Prediction:
             _reject(RejectReason.UNKNOWN_GROUP, f"no group {c.group_id!r}")
         acct = eng._trader(c.account)
         self._not_final(pool)
+        self._not_halted(eng, pool.members, "conversion in its group")
         if len(pool.members) < pool.size:
             _reject(
                 RejectReason.GROUP_NOT_FORMED,
@@ -795,6 +1157,7 @@ class Prediction:
         for mid in others:
             pm = self.markets[mid]
             _credit(acct, pm.yes, c.amount)
+            pm.holders.add(acct.account_id)
             pm.yes_supply += c.amount
         value = (len(picked) - 1) * c.amount * pool.unit
         coll = pool.collateral
@@ -811,6 +1174,7 @@ class Prediction:
         if c.account != pool.deployer:
             _reject(RejectReason.NOT_DEPLOYER, f"only the group's deployer {pool.deployer!r} may add outcomes")
         self._not_final(pool)
+        self._not_halted(eng, pool.members, "new outcome in its group")
         if c.ts >= pool.close_ts or pool.status != _S_OPEN:
             _reject(RejectReason.MARKET_CLOSED, f"group {c.group_id!r} is closed")
         if len(pool.members) < pool.size:
@@ -996,7 +1360,14 @@ class Prediction:
         unit = pool.unit
         coll = pool.collateral
         held: dict[str, int] = {}
-        for aid, acct in eng.accounts.items():
+        holders: set[str] = set()
+        for mid in pool.members:
+            pm = self.markets[mid]
+            holders |= pm.holders
+            pm.holders = set()
+        accounts = eng.accounts
+        for aid in holders:
+            acct = accounts[aid]
             total = 0
             have = False
             for asset, w in num.items():

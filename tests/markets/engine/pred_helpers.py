@@ -116,3 +116,7 @@ def check_prediction_invariants(eng: Engine, collateral_totals: dict[str, int]) 
                 assert total == lvl.total
     assert resting == len(eng.orders)
     assert eng.pred.no_orders <= set(eng.orders)
+    # the payout's holder index is exactly the accounts with a ledger entry for the shares
+    for mid, pm in eng.pred.markets.items():
+        want_holders = {aid for aid, a in eng.accounts.items() if {pm.yes, pm.no} & (a.free.keys() | a.reserved.keys())}
+        assert pm.holders == want_holders, f"{mid} holder index {sorted(pm.holders)} != {sorted(want_holders)}"
