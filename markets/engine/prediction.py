@@ -500,8 +500,8 @@ class Prediction:
         if own_buy:
             asset = coll = m.quote  # the pool's collateral, as the ledger's interned key
             need = price * size * tick
-            if free_d.get(coll, 0) < need - (need * m.take_bps) // -BPS:
-                return self._place_general(eng, c, m)
+            if free_d.get(coll, 0) < need - (need * m.take_bps) // -BPS or account in eng.perp.domains:
+                return self._place_general(eng, c, m)  # a margin domain's buy is margin-checked there
         else:
             coll = m.quote
             asset = pm.yes if is_yes else pm.no
