@@ -511,6 +511,8 @@ class Engine:
                 RejectReason.INSUFFICIENT_BALANCE,
                 f"needs {need} {asset} (price, size and worst-case fee), free balance is {free}",
             )
+        if is_buy and account in self.perp.domains:  # a margin domain's buy may lower cross equity
+            self.perp.check_collateral_buy(self, acct, m, True, size, need, ts)
         if tif == "fok" and not book.can_fill(is_buy, price, size, account, ts, stp):
             _reject(RejectReason.FOK_CANNOT_FILL, f"cannot fill {size} lots at {price} or better right now")
 

@@ -34,6 +34,7 @@ from .margin import (
     weighted_pnl,
 )
 from .params import DEFAULT_PARAMS, ProtocolParams
+from .sweep import MarginIndex
 
 if TYPE_CHECKING:
     from .engine import Account, Engine, Market
@@ -157,6 +158,9 @@ class Perp:
         self.weights: dict[str, int] = {}  # spot / prediction market -> collateral weight bps (non-zero only)
         self.triggers: dict[int, list[Any]] = {}  # id -> [account, market, kind, side, trigger, price, size, oco]
         self.next_trigger_id = 1
+        # derived, not in the snapshot: built at the first perp launch or first use, then kept by
+        # every change to a position record
+        self.index: MarginIndex | None = None
 
     # -- snapshot ----------------------------------------------------------------------------
 
@@ -230,6 +234,10 @@ class Perp:
         """Record a validated perp spec (the engine has created the Market) -> PerpMarketLaunched."""
         pm = PerpMarket(c, tiers)
         self.markets[c.market_id] = pm
+        if self.index is None:
+            self.index = MarginIndex(eng)
+        else:
+            self.index.add_market(c.market_id)
         eng.seq += 1
         return [
             E.PerpMarketLaunched(
@@ -260,7 +268,19 @@ class Perp:
         pos = Position(account, market_id, mode)
         self.domains.setdefault(account, {})[market_id] = pos
         self.markets[market_id].holders[account] = pos
+        if self.index is not None:
+            self.index.changed(pos)
         return pos
+
+    def margin_index(self, eng: Engine) -> MarginIndex:
+        """The kept index of every domain's health (built from the state if there is none yet)."""
+        if self.index is None:
+            self.index = MarginIndex(eng)
+        return self.index
+
+    def sweep(self, eng: Engine, ts: int) -> list[tuple[str, str]]:
+        """Every domain below maintenance at ``ts``, from the kept index; equals ``under_maintenance``."""
+        return self.margin_index(eng).sweep(ts)
 
     def position(self, account: str, market_id: str) -> Position | None:
         """The domain's record in a perp market, if any. Treat it as read-only."""
@@ -382,6 +402,53 @@ class Perp:
                 value = (yes * mid + no * (pmk.max_price - mid)) * m.tick
             total += value * weight // BPS
         return total
+
+    def _bought_value(self, eng: Engine, m: Market, is_yes: bool, lots: int) -> int:
+        """What ``lots`` bought in a spot or prediction market count for in cross equity:
+        ``holdings_value``'s rule for that quantity alone (mid x tick x weight, rounded down;
+        0 without a weight or a two-sided book). Never more than the held quantity adds."""
+        weight = self.weights.get(m.market_id, 0)
+        bb, ba = m.book.best_bid(), m.book.best_ask()
+        if not weight or bb is None or ba is None:
+            return 0
+        mid = (bb + ba) // 2
+        if not is_yes:
+            mid = eng.pred.markets[m.market_id].max_price - mid
+        return lots * mid * m.tick * weight // BPS
+
+    def check_collateral_buy(
+        self, eng: Engine, acct: Account, m: Market, is_yes: bool, size: int, need: int, ts: int
+    ) -> None:
+        """Reject a spot or prediction buy that could take a cross domain below its initial requirement.
+
+        The caller guards with ``account in perp.domains``, so other accounts never come here.
+        Worst case: this buy and every resting spot or prediction buy of the domain fill in full
+        at their limit prices. Their collateral (``need``: price x size plus the worst-case fee;
+        the resting ones' reservations) leaves cross equity, and what they buy counts at mid x
+        its weight (``_bought_value``). Accepted iff that equity still covers the initial
+        requirement of the domain's cross positions and perp orders in the asset.
+        """
+        asset = m.quote
+        account = acct.account_id
+        if not any(
+            p.mode == CROSS and self.markets[mid].collateral == asset for mid, p in self.domains[account].items()
+        ):
+            return  # no cross position in this asset: the buy cannot touch shared margin
+        eq, im, _ = self.cross_margin(eng, account, asset, ts, with_orders=True)
+        worst = eq - need + self._bought_value(eng, m, is_yes, size)
+        no_orders = eng.pred.no_orders
+        for o in acct.orders.values():
+            om = eng.markets[o.market_id]
+            if om.quote != asset or om.kind == "perp" or not o.reserved:
+                continue
+            no = o.order_id in no_orders
+            if o.is_buy != no:  # a YES (or spot) buy, or a NO buy resting as a YES sell: it holds collateral
+                worst -= o.reserved - self._bought_value(eng, om, not no, o.qty)
+        if worst < im:
+            _reject(
+                RejectReason.INSUFFICIENT_MARGIN,
+                f"cross equity after this buy's worst case {worst} < initial requirement {im}",
+            )
 
     def isolated_margin(
         self, eng: Engine, pos: Position, ts: int, extra: tuple[bool, int, int] | None = None
@@ -600,6 +667,8 @@ class Perp:
         out.append(E.PositionChanged(eng.seq, m.market_id, pos.account, new, pos.cash, pos.mode, pos.margin))
         if new == 0:
             self._realise(eng, pm, pos, out)
+        if self.index is not None:
+            self.index.changed(pos)
 
     def _realise(self, eng: Engine, pm: PerpMarket, pos: Position, out: list[Any]) -> None:
         """A flat position settles into the ledger.
@@ -648,6 +717,8 @@ class Perp:
         if pos is None:
             pos = self._new_position(acct.account_id, c.market_id, c.mode)
         pos.mode = c.mode
+        if self.index is not None:
+            self.index.changed(pos)
         eng.seq += 1
         return [E.MarginModeSet(eng.seq, c.market_id, c.account, c.mode)]
 
@@ -675,6 +746,8 @@ class Perp:
             pos = self._new_position(acct.account_id, c.market_id, ISOLATED)
         acct.free[asset] -= c.amount
         pos.margin += c.amount
+        if self.index is not None:
+            self.index.changed(pos)
         eng.seq += 1
         return [E.IsolatedMarginAdjusted(eng.seq, c.market_id, c.account, c.amount, pos.margin)]
 
@@ -751,6 +824,8 @@ class Perp:
                     amount = -(n * abs(rate) // BPS)
                     received -= amount
                 pos.cash -= amount
+                if self.index is not None:
+                    self.index.changed(pos)
                 eng.seq += 1
                 out.append(E.FundingPayment(eng.seq, c.market_id, aid, amount))
         rest = paid - received
@@ -775,6 +850,8 @@ class Perp:
             eng.seq += 1
             out.append(E.PositionSettled(eng.seq, m.market_id, aid, size, price))
             self._realise(eng, pm, pos, out)
+            if self.index is not None:
+                self.index.changed(pos)
         pm.long_oi = 0
 
     def resume_market(self, eng: Engine, c: C.ResumeMarket) -> list[Any]:
@@ -1013,6 +1090,8 @@ class Perp:
         if pay:
             fund[pm.collateral] -= pay
             rec.cash += pay
+            if self.index is not None:
+                self.index.changed(rec)
             eng.seq += 1
             out.append(E.InsuranceCovered(eng.seq, rec.market_id, rec.account, pay))
         if rec.cash >= 0:
@@ -1038,6 +1117,9 @@ class Perp:
             take = min(upnl, -rec.cash)
             other.cash -= take
             rec.cash += take
+            if self.index is not None:
+                self.index.changed(other)
+                self.index.changed(rec)
             eng.seq += 1
             out.append(E.Deleveraged(eng.seq, rec.market_id, aid, rec.account, take))
         return -rec.cash

@@ -500,8 +500,8 @@ class Prediction:
         if own_buy:
             asset = coll = m.quote  # the pool's collateral, as the ledger's interned key
             need = price * size * tick
-            if free_d.get(coll, 0) < need - (need * m.take_bps) // -BPS:
-                return self._place_general(eng, c, m)
+            if free_d.get(coll, 0) < need - (need * m.take_bps) // -BPS or account in eng.perp.domains:
+                return self._place_general(eng, c, m)  # a margin domain's buy is margin-checked there
         else:
             coll = m.quote
             asset = pm.yes if is_yes else pm.no
@@ -840,6 +840,8 @@ class Prediction:
                     f"needs {need} {asset} (price, size and worst-case fee), free balance is {free}",
                 )
             _reject(RejectReason.INSUFFICIENT_SHARES, f"selling {size} {asset} needs them held and free, has {free}")
+        if own_buy and account in eng.perp.domains:  # a margin domain's buy may lower cross equity
+            eng.perp.check_collateral_buy(eng, acct, m, is_yes, size, need, ts)
         if tif == "fok" and not book.can_fill(is_buy, bprice, size, account, ts, stp):
             _reject(RejectReason.FOK_CANNOT_FILL, f"cannot fill {size} lots at {price} or better right now")
 

@@ -1,32 +1,44 @@
-"""Liquidation sweeps: every margin domain's maintenance health, priced market by market.
+"""Liquidation sweeps: every margin domain's maintenance health, kept by the engine as positions change.
 
-``MarginIndex`` is derived, read-only data over an Engine at one ``ts``. It copies the perp
-positions once into per-market columns (domain number, size, |size|, cash, and for isolated
-positions their margin) and keeps, per domain, its cross equity and maintenance, and per
-market each position's contribution to them. Pricing a market is then a few list passes
-with the market's notional per lot and its tier lookups computed once (maintenance memoised
-per |size|):
+``MarginIndex`` is derived data (not in the snapshot, rebuilt from the state on restore).
+It keeps the perp positions as per-market columns (domain number, size, |size|, cash, and
+for isolated positions their margin) and, per domain, the weighted PnL less the maintenance
+of its cross positions (its *surplus*) at each market's last priced mark. ``Perp`` calls
+``changed(pos)`` after every change to a position record (fills, funding, liquidation
+steps, ADL, halt settlement, margin adjustment, mode change): O(1) per call, the row is
+replaced and the domain's surplus moves by the difference at the stored mark.
 
-- ``sweep()``: every market re-priced (after marks moved everywhere);
-- ``update_market(m)``: only market ``m`` re-priced; its holders' domain totals move by the
-  difference between the new and the old contribution.
+Collateral is not copied: a domain's ``free + reserved`` balance and its weighted spot and
+prediction holdings are read from the ledger itself when health is asked for. All are
+never negative, so only a domain whose surplus is negative needs that read, and deposits,
+transfers, withdrawals and spot or prediction fills need no hook.
 
-The integers are exactly ``Perp.cross_margin`` / ``Perp.isolated_margin``'s (tests check the
-result against ``Perp.under_maintenance``). The columns are a copy: after a command that
-changes positions or balances, build the index again; only marks may move in between. A
-domain with cross positions in several collateral assets takes the engine's own path.
+- ``sweep(ts)``: every market re-priced (marks moved everywhere);
+- ``update_market(m, ts)``: only market ``m`` re-priced; its holders' surplus moves by the
+  difference between the new and the old contribution;
+- ``liquidatable(ts)``: the domains below maintenance at the prices last applied.
+
+The integers are exactly ``Perp.cross_margin`` / ``Perp.isolated_margin``'s (tests check
+the result against ``Perp.under_maintenance``). A domain with cross positions in several
+collateral assets takes the engine's own path.
 """
 
 from __future__ import annotations
 
+from collections import deque
+from itertools import compress, repeat
+from operator import add, lt, mul, sub
 from typing import TYPE_CHECKING
 
 from .margin import BPS, MarginTier
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from .engine import Account, Engine
+    from .perp import Position
 
 __all__ = ["MarginIndex"]
+
+_CROSS = "cross"
 
 
 def _mm(tiers: list[MarginTier], notional: int) -> int:
@@ -37,160 +49,284 @@ def _mm(tiers: list[MarginTier], notional: int) -> int:
 
 
 class _Cols:
-    """One market's positions as columns: cross ones and isolated ones apart."""
+    """One market's position records as columns: cross ones and isolated ones apart.
 
-    __slots__ = ("x_dom", "x_size", "x_abs", "x_cash", "i_dom", "i_size", "i_abs", "i_cash", "i_margin")
+    ``x_row`` / ``i_row`` map a domain number to its row; a removed row is swapped with the
+    last one, so every change is O(1). A cross row keeps what it adds to its domain's totals,
+    so a change moves them by the difference. ``cache`` is maintenance per |size| at ``unit``.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = (
+        "tiers",
+        "weight",
+        "asset",
+        "unit",
+        "cache",
+        "x_row",
+        "x_dom",
+        "x_size",
+        "x_abs",
+        "x_cash",
+        "x_s",
+        "i_row",
+        "i_dom",
+        "i_size",
+        "i_abs",
+        "i_cash",
+        "i_margin",
+        "under",
+    )
+
+    def __init__(self, tiers: list[MarginTier], weight: int, asset: str) -> None:
+        self.tiers = tiers
+        self.weight = weight
+        self.asset = asset
+        self.unit = 0  # mark x tick at the last pricing (0 before any)
+        self.cache: dict[int, int] = {}
+        self.x_row: dict[int, int] = {}
         self.x_dom: list[int] = []
         self.x_size: list[int] = []
         self.x_abs: list[int] = []
         self.x_cash: list[int] = []
+        self.x_s: list[int] = []  # each row's weighted PnL less its maintenance, at ``unit``
+        self.i_row: dict[int, int] = {}
         self.i_dom: list[int] = []
         self.i_size: list[int] = []
         self.i_abs: list[int] = []
         self.i_cash: list[int] = []
         self.i_margin: list[int] = []
+        self.under: set[int] = set()  # isolated positions below maintenance at ``unit``
+
+    def mm(self, a: int) -> int:
+        r = self.cache.get(a)
+        if r is None:
+            r = self.cache[a] = _mm(self.tiers, a * self.unit)
+        return r
+
+    def rows(self) -> tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int, int]]]:
+        """{domain: (size, cash)} cross, {domain: (size, cash, margin)} isolated (for tests)."""
+        x = {d: (s, c) for d, s, c in zip(self.x_dom, self.x_size, self.x_cash, strict=True)}
+        i = {d: (s, c, g) for d, s, c, g in zip(self.i_dom, self.i_size, self.i_cash, self.i_margin, strict=True)}
+        return x, i
+
+
+def _scatter(total: list[int], dom: list[int], x: list[int]) -> None:
+    """``total[dom[j]] += x[j]`` for every j, as C-level maps (``dom`` has no repeats)."""
+    deque(map(total.__setitem__, dom, map(add, map(total.__getitem__, dom), x)), maxlen=0)
+
+
+def _pop(row: dict[int, int], r: int, cols: list[list[int]], dom: list[int]) -> None:
+    """Remove row ``r`` by moving the last row into its place."""
+    last = len(dom) - 1
+    if r != last:
+        row[dom[last]] = r
+        for col in cols:
+            col[r] = col[last]
+    for col in cols:
+        col.pop()
 
 
 class MarginIndex:
     """Maintenance health of every domain; ``liquidatable()`` equals ``Perp.under_maintenance``."""
 
-    def __init__(self, eng: Engine, ts: int) -> None:
+    def __init__(self, eng: Engine) -> None:
+        """Built from the engine's current state, unpriced (call ``sweep(ts)`` to price it)."""
         self.eng = eng
-        self.ts = ts
-        perp = eng.perp
         self.names: list[str] = []
-        number: dict[str, int] = {}
-        self.multi: set[str] = set()
+        self.number: dict[str, int] = {}
+        self.accts: list[Account] = []
+        self.frees: list[dict[str, int]] = []  # each domain's free balances (the ledger's own dict)
+        self.assets: list[dict[str, int]] = []  # cross records per collateral asset
+        self.asset: list[str | None] = []  # the one cross collateral asset; "" none; None several
+        self.multi: set[int] = set()
+        # Σ (weighted PnL - maintenance) of the domain's cross positions at the stored units:
+        # the domain is below maintenance iff this + collateral + holdings < 0
+        self.surplus: list[int] = []
         self.cols: dict[str, _Cols] = {}
-        asset_of: dict[int, str] = {}
-        for aid, recs in perp.domains.items():
-            number[aid] = len(self.names)
-            self.names.append(aid)
-            assets = {perp.markets[mid].collateral for mid, p in recs.items() if p.mode == "cross"}
-            if len(assets) > 1:
-                self.multi.add(aid)
-            elif assets:
-                asset_of[number[aid]] = assets.pop()
-        for mid, pm in perp.markets.items():
-            cols = self.cols[mid] = _Cols()
-            for aid, pos in pm.holders.items():
-                size = pos.size
-                if pos.mode == "cross":
-                    if aid in self.multi:
-                        continue
-                    cols.x_dom.append(number[aid])
-                    cols.x_size.append(size)
-                    cols.x_abs.append(size if size >= 0 else -size)
-                    cols.x_cash.append(pos.cash)
-                elif size or pos.cash or pos.margin:
-                    cols.i_dom.append(number[aid])
-                    cols.i_size.append(size)
-                    cols.i_abs.append(size if size >= 0 else -size)
-                    cols.i_cash.append(pos.cash)
-                    cols.i_margin.append(pos.margin)
-        n = len(self.names)
-        self.has_cross = [i in asset_of for i in range(n)]
-        self.base = [0] * n  # collateral (free + reserved + weighted holdings) of cross domains
-        for i, asset in asset_of.items():
-            acct = eng.accounts[self.names[i]]
-            self.base[i] = acct.free.get(asset, 0) + acct.reserved.get(asset, 0)
-            if perp.weights:
-                self.base[i] += perp.holdings_value(eng, acct, asset)
-        # the same cross positions once more, grouped by domain, for the full sweep
-        market_no = {mid: k for k, mid in enumerate(self.cols)}
-        self.g_mkt: list[int] = []
-        self.g_size: list[int] = []
-        self.g_abs: list[int] = []
-        self.g_cash: list[int] = []
-        self.g_weight: list[int] = []
-        self.g_bounds: list[int] = [0]
-        for aid, recs in perp.domains.items():
-            if aid not in self.multi:
-                for mid, pos in recs.items():
-                    if pos.mode == "cross":
-                        self.g_mkt.append(market_no[mid])
-                        self.g_size.append(pos.size)
-                        self.g_abs.append(abs(pos.size))
-                        self.g_cash.append(pos.cash)
-                        self.g_weight.append(perp.markets[mid].weight_bps)
-            self.g_bounds.append(len(self.g_mkt))
-        self.units: dict[str, int] = {mid: 0 for mid in self.cols}
-        self.eq = list(self.base)
-        self.mm = [0] * n
-        self.iso_under: dict[str, set[int]] = {mid: set() for mid in self.cols}
-        self.sweep()
+        perp = eng.perp
+        for mid in perp.markets:
+            self.add_market(mid)
+        for recs in perp.domains.values():
+            for pos in recs.values():
+                self.changed(pos)
 
-    def _unit(self, mid: str) -> int:
-        eng = self.eng
-        m = eng.markets[mid]
-        return (eng.perp.mark(eng.perp.markets[mid], m, self.ts) or 0) * m.tick
+    # -- maintenance (called by Perp) ----------------------------------------------------------
 
-    def _isolated(self, mid: str, unit: int, cache: dict[int, int]) -> None:
-        cols = self.cols[mid]
-        self.iso_under[mid] = {
-            i
-            for i, s, c, g, a in zip(cols.i_dom, cols.i_size, cols.i_cash, cols.i_margin, cols.i_abs, strict=True)
-            if g + c + s * unit < cache[a]
-        }
-
-    def sweep(self) -> list[tuple[str, str]]:
-        """Every market re-priced (marks moved everywhere); the liquidatable list.
-
-        All cross positions, grouped by domain, are priced in a few whole-list passes; each
-        domain's totals are then sums over its slice.
-        """
-        tiers = [self.eng.perp.markets[mid].tiers for mid in self.cols]
-        units = [self._unit(mid) for mid in self.cols]
-        caches = []
-        for k, mid in enumerate(self.cols):
-            cols = self.cols[mid]
-            cache = {a: _mm(tiers[k], a * units[k]) for a in set(cols.x_abs) | set(cols.i_abs)}
-            caches.append(cache)
-            self.units[mid] = units[k]
-            self._isolated(mid, units[k], cache)
-        pnl = [c + s * units[k] for c, s, k in zip(self.g_cash, self.g_size, self.g_mkt, strict=True)]
-        w = [p * wt // BPS if p > 0 else p for p, wt in zip(pnl, self.g_weight, strict=True)]
-        mm = [caches[k][a] for k, a in zip(self.g_mkt, self.g_abs, strict=True)]
-        b = self.g_bounds
-        self.eq = [base + sum(w[b[i] : b[i + 1]]) for i, base in enumerate(self.base)]
-        self.mm = [sum(mm[b[i] : b[i + 1]]) for i in range(len(self.base))]
-        return self.liquidatable()
-
-    def update_market(self, market_id: str) -> list[tuple[str, str]]:
-        """One market re-priced (its mark moved): only its holders' totals change."""
+    def add_market(self, market_id: str) -> None:
         pm = self.eng.perp.markets[market_id]
-        old, unit = self.units[market_id], self._unit(market_id)
-        self.units[market_id] = unit
-        cols = self.cols[market_id]
-        tiers, weight = pm.tiers, pm.weight_bps
-        abs_all = set(cols.x_abs) | set(cols.i_abs)
-        cache = {a: _mm(tiers, a * unit) for a in abs_all}
-        old_cache = {a: _mm(tiers, a * old) for a in set(cols.x_abs)}
-        eq, mm = self.eq, self.mm
-        for i, s, c, a in zip(cols.x_dom, cols.x_size, cols.x_cash, cols.x_abs, strict=True):
-            p, q = c + s * unit, c + s * old
-            eq[i] += (p * weight // BPS if p > 0 else p) - (q * weight // BPS if q > 0 else q)
-            mm[i] += cache[a] - old_cache[a]
-        self._isolated(market_id, unit, cache)
-        return self.liquidatable()
+        self.cols[market_id] = _Cols(pm.tiers, pm.weight_bps, pm.collateral)
 
-    def liquidatable(self) -> list[tuple[str, str]]:
-        names = self.names
-        out = [
-            (names[i], "")
-            for i, (e, r, x) in enumerate(zip(self.eq, self.mm, self.has_cross, strict=True))
-            if x and e < r
-        ]
-        for mid, under in self.iso_under.items():
-            out += [(names[i], mid) for i in under]
+    def _domain(self, account: str) -> int:
+        i = self.number[account] = len(self.names)
+        self.names.append(account)
+        acct = self.eng.accounts[account]
+        self.accts.append(acct)
+        self.frees.append(acct.free)
+        self.assets.append({})
+        self.asset.append("")
+        self.surplus.append(0)
+        return i
+
+    def _count(self, i: int, asset: str, step: int) -> None:
+        counts = self.assets[i]
+        n = counts.get(asset, 0) + step
+        if n:
+            counts[asset] = n
+            if n > 1:
+                return
+        else:
+            del counts[asset]
+        if len(counts) > 1:
+            self.asset[i] = None
+            self.multi.add(i)
+        else:
+            self.asset[i] = next(iter(counts), "")
+            self.multi.discard(i)
+
+    def changed(self, pos: Position) -> None:
+        """The record ``pos`` was created or its size, cash, margin or mode changed: O(1)."""
+        i = self.number.get(pos.account)
+        if i is None:
+            i = self._domain(pos.account)
+        c = self.cols[pos.market_id]
+        size, cash = pos.size, pos.cash
+        a = size if size >= 0 else -size
+        m = c.cache.get(a)
+        if m is None:
+            m = c.mm(a)
+        p = cash + size * c.unit
+        if pos.mode == _CROSS:
+            r = c.x_row.get(i)
+            if r is None:
+                r = self._add_cross(c, i)
+            x = (p * c.weight // BPS if p > 0 else p) - m
+            self.surplus[i] += x - c.x_s[r]
+            c.x_size[r], c.x_abs[r], c.x_cash[r], c.x_s[r] = size, a, cash, x
+            return
+        r = c.i_row.get(i)
+        if r is None:
+            r = self._add_isolated(c, i)
+        c.i_size[r], c.i_abs[r], c.i_cash[r], c.i_margin[r] = size, a, cash, pos.margin
+        if pos.margin + p < m:
+            c.under.add(i)
+        else:
+            c.under.discard(i)
+
+    def _add_cross(self, c: _Cols, i: int) -> int:
+        if i in c.i_row:  # the mode changed (only ever with nothing in the record)
+            r = c.i_row.pop(i)
+            _pop(c.i_row, r, [c.i_dom, c.i_size, c.i_abs, c.i_cash, c.i_margin], c.i_dom)
+            c.under.discard(i)
+        r = c.x_row[i] = len(c.x_dom)
+        c.x_dom.append(i)
+        c.x_size.append(0)
+        c.x_abs.append(0)
+        c.x_cash.append(0)
+        c.x_s.append(0)
+        self._count(i, c.asset, 1)
+        return r
+
+    def _add_isolated(self, c: _Cols, i: int) -> int:
+        if i in c.x_row:
+            r = c.x_row.pop(i)
+            self.surplus[i] -= c.x_s[r]
+            _pop(c.x_row, r, [c.x_dom, c.x_size, c.x_abs, c.x_cash, c.x_s], c.x_dom)
+            self._count(i, c.asset, -1)
+        r = c.i_row[i] = len(c.i_dom)
+        c.i_dom.append(i)
+        c.i_size.append(0)
+        c.i_abs.append(0)
+        c.i_cash.append(0)
+        c.i_margin.append(0)
+        return r
+
+    # -- pricing -----------------------------------------------------------------------------
+
+    def _unit(self, market_id: str, ts: int) -> int:
         eng = self.eng
-        for aid in self.multi:
-            perp = eng.perp
-            assets = {perp.markets[mid].collateral for mid, p in perp.domains[aid].items() if p.mode == "cross"}
-            if any(
-                perp.cross_margin(eng, aid, a, self.ts)[0] < perp.cross_margin(eng, aid, a, self.ts)[2] for a in assets
-            ):
-                out.append((aid, ""))
+        m = eng.markets[market_id]
+        return (eng.perp.mark(eng.perp.markets[market_id], m, ts) or 0) * m.tick
+
+    def _price(self, c: _Cols, unit: int) -> None:
+        """Market ``c`` at a new mark x tick: each row's contributions, isolated health."""
+        c.unit = unit
+        tiers = c.tiers
+        cache = c.cache = {a: _mm(tiers, a * unit) for a in set(c.x_abs) | set(c.i_abs)}
+        weight = c.weight
+        pnl = list(map(add, c.x_cash, map(mul, c.x_size, repeat(unit))))  # C-level: no bytecode per row
+        c.x_s = [
+            (p * weight // BPS if p > 0 else p) - m for p, m in zip(pnl, map(cache.__getitem__, c.x_abs), strict=True)
+        ]
+        iso_eq = map(add, map(add, c.i_margin, c.i_cash), map(mul, c.i_size, repeat(unit)))
+        c.under = set(compress(c.i_dom, map(lt, iso_eq, map(cache.__getitem__, c.i_abs))))
+
+    def sweep(self, ts: int) -> list[tuple[str, str]]:
+        """Every market re-priced at ``ts`` (marks moved everywhere); the liquidatable list."""
+        return self.reprice({mid: self._unit(mid, ts) for mid in self.cols}, ts)
+
+    def reprice(self, units: dict[str, int], ts: int) -> list[tuple[str, str]]:
+        """Every market priced at its given mark x tick; totals computed afresh."""
+        n = len(self.names)
+        surplus = [0] * n
+        for mid, c in self.cols.items():
+            self._price(c, units[mid])
+            _scatter(surplus, c.x_dom, c.x_s)
+        self.surplus = surplus
+        return self.liquidatable(ts)
+
+    def update_market(self, market_id: str, ts: int) -> list[tuple[str, str]]:
+        """Market ``market_id`` re-priced at ``ts`` (its mark moved): only its holders' totals change."""
+        c = self.cols[market_id]
+        old = c.x_s
+        self._price(c, self._unit(market_id, ts))
+        _scatter(self.surplus, c.x_dom, list(map(sub, c.x_s, old)))
+        return self.liquidatable(ts)
+
+    def liquidatable(self, ts: int) -> list[tuple[str, str]]:
+        """Domains below maintenance at the stored prices, sorted like ``Perp.under_maintenance``.
+
+        ``ts`` only serves the domains with several collateral assets, priced the engine's way.
+        """
+        eng = self.eng
+        perp = eng.perp
+        names, accts, asset = self.names, self.accts, self.asset
+        out: list[tuple[str, str]] = []
+        # collateral, reservations and holdings are >= 0: only a domain whose perp part alone is
+        # below maintenance needs the ledger, and only one still below with its free balance the rest
+        surplus = self.surplus
+        short = [
+            (i, a)
+            for i, x, a, free in zip(range(len(surplus)), surplus, asset, self.frees, strict=True)
+            if x < 0 and a and x + free.get(a, 0) < 0
+        ]
+        weights = perp.weights
+        for i, a in short:
+            acct = accts[i]
+            x = surplus[i] + acct.free.get(a, 0) + acct.reserved.get(a, 0)
+            if x < 0 and (not weights or x + perp.holdings_value(eng, acct, a) < 0):
+                out.append((names[i], ""))
+        for mid, c in self.cols.items():
+            out += [(names[i], mid) for i in c.under]
+        for i in self.multi:
+            aid = names[i]
+            for a in self.assets[i]:
+                eq, _, mm = perp.cross_margin(eng, aid, a, ts)
+                if eq < mm:
+                    out.append((aid, ""))
+                    break
         return sorted(out)
+
+    def health(self) -> tuple[dict[str, int], dict[str, list[str]]]:
+        """({account: cross weighted PnL - maintenance}, {market: isolated under}) (for tests)."""
+        names = self.names
+        totals = {names[i]: x for i, x in enumerate(self.surplus)}
+        return totals, {mid: sorted(names[i] for i in c.under) for mid, c in self.cols.items()}
+
+    def rows(self) -> dict[str, tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int, int]]]]:
+        """Per market, the rows by account id (tests compare a kept index with a fresh one)."""
+        names = self.names
+        out = {}
+        for mid, c in self.cols.items():
+            x, i = c.rows()
+            out[mid] = ({names[d]: v for d, v in x.items()}, {names[d]: v for d, v in i.items()})
+        return out

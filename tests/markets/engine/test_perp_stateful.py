@@ -5,8 +5,10 @@ included, plus every position's cash and isolated margin, equals deposits minus
 withdrawals); no negative ledger balance; funding pays out exactly what it takes, the
 rounding remainder to the insurance fund; an isolated position never takes from the rest of
 its domain; open interest is the sum of the longs and equals the sum of the shorts; books
-uncrossed; a rejected command changes nothing. At the end: replay and restore give the same
-hash.
+uncrossed; a rejected command changes nothing; the margin index the engine keeps equals one
+built afresh (rows, totals at its stored marks), and priced now, market by market or all at
+once, its liquidatable set is ``Perp.under_maintenance``. At the end: replay and restore give
+the same hash.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from markets.engine import Engine
 from markets.engine import commands as C
 from markets.engine import events as E
 from markets.engine.params import ProtocolParams
+from markets.engine.sweep import MarginIndex
 
 from .perp_helpers import USD, perp_spec, perp_totals
 
@@ -171,7 +174,9 @@ class PerpMachine(RuleBasedStateMachine):
 
     @rule()
     def sweep(self) -> None:
-        for aid, mid in self.eng.perp.under_maintenance(self.eng, self.ts):
+        found = self.eng.perp.sweep(self.eng, self.ts)
+        assert found == self.eng.perp.under_maintenance(self.eng, self.ts)
+        for aid, mid in found:
             self.run(C.Liquidate(self.ts, aid, mid))
 
     @rule(wallet=st.sampled_from(["a", "b", "c"]), allowed=st.booleans())
@@ -278,6 +283,23 @@ class PerpMachine(RuleBasedStateMachine):
             if eng.markets[mid].status == "halted":
                 assert longs == 0 and not book.bids and not book.asks
 
+    @invariant()
+    def index_kept(self) -> None:
+        eng, ts = self.eng, self.ts
+        kept = eng.perp.index
+        assert kept is not None
+        fresh = MarginIndex(eng)
+        assert kept.rows() == fresh.rows()
+        units = {mid: c.unit for mid, c in kept.cols.items()}
+        assert kept.liquidatable(ts) == fresh.reprice(units, ts)
+        assert kept.health() == fresh.health()
+        # one market at a time (a mark tick each), then all at once
+        found = [kept.update_market(mid, ts) for mid in MARKETS][-1]
+        assert found == fresh.sweep(ts) == eng.perp.under_maintenance(eng, ts)
+        assert kept.health() == fresh.health()
+        if found:
+            event("index:liquidatable")
+
     def teardown(self) -> None:
         replay = Engine(PARAMS)
         for cmd in self.log:
@@ -285,6 +307,7 @@ class PerpMachine(RuleBasedStateMachine):
         assert replay.state_hash() == self.eng.state_hash()
         restored = Engine.restore(json.loads(json.dumps(self.eng.snapshot())), PARAMS)
         assert restored.state_hash() == self.eng.state_hash()
+        assert restored.perp.sweep(restored, self.ts) == self.eng.perp.under_maintenance(self.eng, self.ts)
 
 
 PerpMachine.TestCase.settings = settings(
