@@ -29,6 +29,8 @@ import sys
 import time
 from typing import Any
 
+from markets.engine.runtime import start_sequencer_gc
+
 SEED = 20261313
 N_ORDERS = 200_000
 N_ACCOUNTS = 1_000
@@ -79,8 +81,7 @@ def run_ours(flow: list[tuple[bool, int, int]], e2e: bool = False) -> dict[str, 
         C.PlaceOrder(2 + i // 1000, accts[w], "WX", "buy", p if b else TOP - p, s, outcome="yes" if b else "no")
         for i, ((b, p, s), w) in enumerate(zip(flow, _owners(len(flow)), strict=True))
     ]
-    gc.collect()
-    gc.freeze()
+    start_sequencer_gc()  # as the sequencer does after restore (docs/engine.md "Running the engine")
     apply = eng.apply
     n_events = 0
     if e2e:
@@ -119,6 +120,7 @@ def run_ours_book(flow: list[tuple[bool, int, int]]) -> dict[str, Any]:
     owners = _owners(len(flow))
     accts = _accounts()
     filled = 0
+    start_sequencer_gc()
     t0 = time.perf_counter()
     for oid, ((is_buy, price, size), w) in enumerate(zip(flow, owners, strict=True), 1):
         acct = accts[w]

@@ -15,6 +15,7 @@ from typing import Any
 
 from markets.engine import Engine
 from markets.engine import commands as C
+from markets.engine.runtime import start_sequencer_gc
 
 N_ACCOUNTS = 10_000
 N_MARKETS = 20
@@ -54,8 +55,7 @@ def main() -> None:
         flow = json.load(fh)
     eng, totals = setup()
     cmds = build(flow)
-    gc.collect()
-    gc.freeze()  # setup objects are long-lived; the sequencer does the same after restore
+    start_sequencer_gc()  # as the sequencer does after restore (docs/engine.md "Running the engine")
     if "--no-gc" in sys.argv:
         gc.disable()
     apply = eng.apply

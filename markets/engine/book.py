@@ -25,7 +25,11 @@ STP_BOTH = 2
 
 
 class Order:
-    """A live order. The book uses the linking fields; the engine owns the accounting ones."""
+    """A live order. The book uses the linking fields; the engine owns the accounting ones.
+
+    ``Engine._place_order`` builds resting spot orders field by field, without this
+    ``__init__``: a new field must be set there too (tests/markets/engine/test_hot_path.py).
+    """
 
     __slots__ = (
         "order_id",

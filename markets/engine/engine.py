@@ -229,7 +229,7 @@ class Engine:
             # field types: PlaceOrder (the hot path) checks its own fields inline, more cheaply
             if cls is not _PlaceOrder and tuple(map(type, cmd)) != _FIELD_TYPES[cls]:
                 _reject(RejectReason.INVALID_COMMAND, _type_mismatch(cmd))
-            ts = cmd.ts
+            ts = cmd[0]  # every command's first field; indexing skips the NamedTuple descriptor
             if type(ts) is not int:
                 _reject(RejectReason.INVALID_COMMAND, _type_mismatch(cmd))
             if ts < self.last_ts:
@@ -451,19 +451,21 @@ class Engine:
     def _place_order(self, c: C.PlaceOrder) -> list[Any]:
         # hot path: one unpack instead of a dozen attribute reads
         ts, account, market_id, side, price, size, order_type, tif, stp_name, cid, expiry, reduce_only, outcome = c
+        # exact field types (ts was checked by apply; outcome is checked by the non-spot paths),
+        # compared as one tuple: cheaper than eleven separate tests
         if (
-            type(price) is not int
-            or type(size) is not int
-            or type(expiry) is not int
-            or type(account) is not str
-            or type(market_id) is not str
-            or type(side) is not str
-            or type(order_type) is not str
-            or type(tif) is not str
-            or type(stp_name) is not str
-            or type(cid) is not str
-            or type(reduce_only) is not bool
-        ):
+            type(price),
+            type(size),
+            type(expiry),
+            type(account),
+            type(market_id),
+            type(side),
+            type(order_type),
+            type(tif),
+            type(stp_name),
+            type(cid),
+            type(reduce_only),
+        ) != _PLACE_ORDER_TYPES:
             _reject(RejectReason.INVALID_COMMAND, _type_mismatch(c))
         m = self.markets.get(market_id)
         if m is None:
@@ -486,7 +488,9 @@ class Engine:
             _reject(RejectReason.NOT_SUPPORTED, "reduce_only is not supported on spot markets")
         if price <= 0:
             _reject(RejectReason.INVALID_PRICE, f"price must be a positive number of ticks, got {price}")
-        _check_order_terms(size, m.min_size, expiry, ts, cid, acct.client_ids)
+        # skip the shared checks' call when none of them can fire (the usual order)
+        if size < m.min_size or expiry or cid:
+            _check_order_terms(size, m.min_size, expiry, ts, cid, acct.client_ids)
         book = m.book
         if tif == "post_only":
             if is_buy:
@@ -674,10 +678,35 @@ class Engine:
             else:
                 new_need = rem * m.lot
             hold = new_need
-            o = Order(
-                oid, account, is_buy, price, rem, expiry, market_id, cid, size, new_need, taker_w, tif, order_type
-            )
-            book.insert(o)
+            # the same fields as Order(...) sets, stored here: calling the class goes through the
+            # generic type call and a separate frame for __init__, which cost as much as the stores
+            o = _new_object(Order)
+            o.order_id = oid
+            o.account = account
+            o.is_buy = is_buy
+            o.price = price
+            o.qty = rem
+            o.expiry_ts = expiry
+            o.market_id = market_id
+            o.client_id = cid
+            o.size = size
+            o.reserved = new_need
+            o.fee_w = taker_w
+            o.tif = tif
+            o.order_type = order_type
+            lvl = (book.bids if is_buy else book.asks).get(price)
+            if lvl is None:
+                book.insert(o)  # a new level, which the book also pushes on its price heap
+            else:
+                # Book.insert at an existing level (the usual case), inlined; a level in the
+                # book always has a tail, since an emptied level is deleted at once
+                tail = lvl.tail
+                o.prev = tail
+                o.next = None
+                tail.next = o  # type: ignore[union-attr]
+                lvl.tail = o
+                lvl.total += rem
+                o.level = lvl
             self.orders[oid] = o
             acct.orders[oid] = o
             if cid:
@@ -897,7 +926,9 @@ _ORDER_SHAPES = {
     for stp_name, stp in _STP_CODES.items()
 }
 _new = tuple.__new__
+_new_object = object.__new__
 _PlaceOrder = C.PlaceOrder
+_PLACE_ORDER_TYPES = (int, int, int, str, str, str, str, str, str, str, bool)
 _OrderAccepted = E.OrderAccepted
 _PREDICTION = MarketKind.PREDICTION.value
 _PERP = MarketKind.PERP.value

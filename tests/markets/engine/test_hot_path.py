@@ -1,0 +1,33 @@
+"""Resting spot orders built on the hot path are complete Orders, queued in time order."""
+
+from __future__ import annotations
+
+from markets.engine import Engine
+from markets.engine import commands as C
+from markets.engine.book import Order
+from markets.engine.engine import _walk
+
+
+def test_resting_spot_orders_have_every_order_field_and_queue_in_time_order() -> None:
+    # given: a spot market with two funded accounts
+    eng = Engine()
+    eng.apply(C.LaunchMarket(1, "ETH-USDC", "spot", "ETH", "USDC", 1, 1, 1, -1, 5, 2000, "0xdeployer"))
+    eng.apply(C.DepositCredit(1, "d1", "0xalice", "USDC", 10**9))
+    eng.apply(C.DepositCredit(1, "d2", "0xbob", "ETH", 10**9))
+    # when: two orders open price levels and two more join them
+    eng.apply(C.PlaceOrder(2, "0xbob", "ETH-USDC", "sell", 300, 4, client_id="b1"))
+    eng.apply(C.PlaceOrder(3, "0xbob", "ETH-USDC", "sell", 300, 2, expiry_ts=99))
+    eng.apply(C.PlaceOrder(4, "0xalice", "ETH-USDC", "buy", 290, 3, tif="post_only"))
+    eng.apply(C.PlaceOrder(5, "0xalice", "ETH-USDC", "buy", 290, 1))
+    # then: every Order field is set, as Order(...) sets them
+    book = eng.markets["ETH-USDC"].book
+    for o in eng.orders.values():
+        assert all(hasattr(o, name) for name in Order.__slots__), o.order_id
+        assert o.size == o.qty and o.market_id == "ETH-USDC"
+    assert (eng.orders[1].client_id, eng.orders[2].expiry_ts, eng.orders[3].tif) == ("b1", 99, "post_only")
+    # and each level holds its orders oldest first, linked both ways, with the right total
+    for lvl, ids, total in ((book.asks[300], [1, 2], 6), (book.bids[290], [3, 4], 4)):
+        assert [o.order_id for o in _walk(lvl.head)] == ids
+        assert lvl.tail is eng.orders[ids[-1]] and lvl.tail.prev is eng.orders[ids[0]]
+        assert lvl.total == total
+    assert eng.depth("ETH-USDC") == {"bids": [(290, 4)], "asks": [(300, 6)]}
