@@ -30,6 +30,7 @@ BPS = 10_000
 MAX_FEE_BPS = 1_000  # 10 %
 SYSTEM_PREFIX = "sys:"
 PROTOCOL_FEE_ACCOUNT = "sys:protocol"
+SHARE_MARK = ":"  # prediction share assets are "<market_id>:YES" / ":NO"; chain assets never contain it
 
 _STP_CODES = {
     "cancel_resting": STP_RESTING,
@@ -288,6 +289,9 @@ class Engine:
             _reject(RejectReason.SYSTEM_ACCOUNT, f"cannot deposit to {c.account!r}")
         if not c.asset:
             _reject(RejectReason.INVALID_FIELD, "asset must not be empty")
+        if SHARE_MARK in c.asset:
+            # prediction shares exist only inside the engine, backed by its collateral pools
+            _reject(RejectReason.INVALID_FIELD, f"{c.asset!r} names a prediction share, which cannot be deposited")
         if c.amount <= 0:
             _reject(RejectReason.INVALID_AMOUNT, f"deposit amount must be positive, got {c.amount}")
         self.deposits.add(c.deposit_id)
@@ -307,6 +311,9 @@ class Engine:
         if c.withdrawal_id in self.withdrawals:
             _reject(RejectReason.DUPLICATE_WITHDRAWAL_ID, f"withdrawal {c.withdrawal_id!r} already exists")
         acct = self._trader(c.account)
+        if SHARE_MARK in c.asset:
+            # a share leaving the ledger would break supply = locked collateral; merge or await payout
+            _reject(RejectReason.INVALID_FIELD, f"{c.asset!r} is a prediction share: merge it or await the payout")
         if c.amount <= 0:
             _reject(RejectReason.INVALID_AMOUNT, f"withdrawal amount must be positive, got {c.amount}")
         if c.expiry_ts <= c.ts:

@@ -126,6 +126,18 @@ def test_yes_sell_against_no_sell_burns_a_set(eng: Engine) -> None:
     assert eng.pred.markets["BIN"].yes_supply == 5
 
 
+def test_shares_neither_come_in_by_deposit_nor_leave_by_withdrawal(eng: Engine) -> None:
+    ok(eng, C.Split(2, "alice", "BIN", 10))
+    before = eng.state_hash(include_seq=False)
+    (out,) = eng.apply(C.WithdrawRequest(3, "w-yes", "alice", "BIN:YES", 4, 100))
+    assert isinstance(out, E.Rejected) and out.reason == "invalid_field" and "merge it" in out.detail
+    (inn,) = eng.apply(C.DepositCredit(3, "d-no", "bob", "BIN:NO", 7))
+    assert isinstance(inn, E.Rejected) and inn.reason == "invalid_field"
+    assert eng.state_hash(include_seq=False) == before
+    assert bal(eng, "alice", "BIN:YES") == (10, 0) and bal(eng, "bob", "BIN:NO") == (0, 0)
+    check_prediction_invariants(eng, TOTALS)
+
+
 def test_fees_on_a_mint_are_exact_and_split() -> None:
     eng = _engine(
         pred_spec(

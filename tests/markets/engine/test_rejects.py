@@ -76,6 +76,7 @@ CASES: list[tuple[str, Any, RejectReason]] = [
     ("zero deposit", C.DepositCredit(5, "new", "alice", QUOTE, 0), RejectReason.INVALID_AMOUNT),
     ("empty deposit id", C.DepositCredit(5, "", "alice", QUOTE, 1), RejectReason.INVALID_FIELD),
     ("deposit to system", C.DepositCredit(5, "x", "sys:protocol", QUOTE, 1), RejectReason.SYSTEM_ACCOUNT),
+    ("deposit of a share", C.DepositCredit(5, "x", "alice", "BIN:YES", 1), RejectReason.INVALID_FIELD),
     ("withdraw too much", C.WithdrawRequest(5, "w", "alice", QUOTE, 10**12, 100), RejectReason.INSUFFICIENT_BALANCE),
     (
         "withdraw reserved funds",
