@@ -2,8 +2,10 @@
 
 Each price level is a doubly linked list of resting orders (FIFO), so an order is unlinked
 in O(1) given its node. Levels live in a dict keyed by price; the best price comes from a
-binary heap of prices (bids negated) with lazy deletion of emptied levels. The heap is
-derived data: it never enters snapshots or the state hash.
+binary heap of prices (bids negated) with lazy deletion of emptied levels. A second heap
+holds ``(expiry_ts, order_id, order)`` of every order inserted with an expiry, for the
+expiry sweep (``Engine`` command ``ExpireOrders``); entries of orders that left the book are
+skipped lazily. Both heaps are derived data: they never enter snapshots or the state hash.
 
 The book knows nothing about balances. ``match_*`` consumes liquidity and reports what
 happened as a list of ``(maker_order, code)`` pairs, in order: ``code > 0`` is a fill of
@@ -97,13 +99,14 @@ class Level:
 class Book:
     """One market's bids and asks."""
 
-    __slots__ = ("bids", "asks", "bid_heap", "ask_heap")
+    __slots__ = ("bids", "asks", "bid_heap", "ask_heap", "expiry_heap")
 
     def __init__(self) -> None:
         self.bids: dict[int, Level] = {}
         self.asks: dict[int, Level] = {}
         self.bid_heap: list[int] = []  # negated prices
         self.ask_heap: list[int] = []
+        self.expiry_heap: list[tuple[int, int, Order]] = []  # order ids are unique: Order never compared
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -180,6 +183,8 @@ class Book:
         lvl.tail = o
         lvl.total += o.qty
         o.level = lvl
+        if o.expiry_ts:
+            heappush(self.expiry_heap, (o.expiry_ts, o.order_id, o))
 
     def remove(self, o: Order) -> None:
         """Unlink a resting order in O(1)."""
@@ -333,6 +338,21 @@ class Book:
             if stopped:
                 return qty, True
         return qty, False
+
+    def next_expired(self, ts: int) -> Order | None:
+        """The resting order with the earliest (expiry_ts, order_id) if it has expired at ``ts``.
+
+        Drops entries of orders no longer resting (filled, cancelled, met expired by matching)
+        on the way; does not remove the order it returns.
+        """
+        heap = self.expiry_heap
+        while heap:
+            expiry, _, o = heap[0]
+            if o.level is None:
+                heappop(heap)
+                continue
+            return o if expiry <= ts else None
+        return None
 
     def rebuild_heaps(self) -> None:
         """Recreate the derived heaps from the level dicts (after restore)."""

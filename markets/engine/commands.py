@@ -42,6 +42,8 @@ __all__ = [
     "PlaceTrigger",
     "CancelTrigger",
     "TriggerTick",
+    "ExpireOrders",
+    "EXPIRE_DEFAULT_LIMIT",
     "Command",
     "COMMAND_TYPES",
     "to_dict",
@@ -509,6 +511,22 @@ class TriggerTick(NamedTuple):
         return "trigger_tick"
 
 
+EXPIRE_DEFAULT_LIMIT = 100  # orders per ExpireOrders; see docs/engine.md for the reason
+
+
+@_registry.register
+class ExpireOrders(NamedTuple):
+    """Clock command: remove up to ``limit`` resting orders whose expiry_ts <= ts ("" = every market)."""
+
+    ts: int
+    market_id: str = ""
+    limit: int = EXPIRE_DEFAULT_LIMIT
+
+    @property
+    def type(self) -> str:
+        return "expire_orders"
+
+
 Command = (
     DepositCredit
     | WithdrawRequest
@@ -541,6 +559,7 @@ Command = (
     | PlaceTrigger
     | CancelTrigger
     | TriggerTick
+    | ExpireOrders
 )
 
 COMMAND_TYPES: dict[str, type[Any]] = dict(_registry.by_name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from heapq import heapify, heappop, heappush
 from sys import intern
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -180,6 +181,7 @@ class Engine:
             C.PlaceOrder: self._place_order,
             C.CancelOrder: self._cancel_order,
             C.CancelAll: self._cancel_all,
+            C.ExpireOrders: self._expire_orders,
         }
         # prediction markets (issue 13): see prediction.py
         from .prediction import Prediction
@@ -726,6 +728,41 @@ class Engine:
                 continue
             self.markets[o.market_id].book.remove(o)
             self._drop(o, CancelReason.CANCEL_ALL.value, out)
+        return out
+
+    def _expire_orders(self, c: C.ExpireOrders) -> list[Any]:
+        """Remove expired resting orders, earliest (expiry_ts, order_id) first, at most ``limit``.
+
+        Each book keeps a heap of its orders with an expiry, so the work is O(markets + k log n)
+        for k removed orders: the sweep never walks orders that have not expired.
+        """
+        cap = self.perp.params.expire_max_orders
+        if not 1 <= c.limit <= cap:
+            _reject(RejectReason.INVALID_FIELD, f"limit must be within 1..{cap}, got {c.limit}")
+        ts = c.ts
+        markets = [self._market(c.market_id)] if c.market_id else list(self.markets.values())
+        # one candidate per market; a heap over them merges the markets' expiry heaps in order
+        due: list[tuple[int, int, Market]] = []
+        for m in markets:
+            o = m.book.next_expired(ts)
+            if o is not None:
+                due.append((o.expiry_ts, o.order_id, m))
+        heapify(due)
+        out: list[Any] = []
+        done = 0
+        while due and done < c.limit:
+            m = heappop(due)[2]
+            book = m.book
+            o = heappop(book.expiry_heap)[2]
+            book.remove(o)
+            self._drop(o, _C_EXPIRED, out)
+            done += 1
+            o = book.next_expired(ts)
+            if o is not None:
+                heappush(due, (o.expiry_ts, o.order_id, m))
+        if done:
+            self.seq += 1
+            out.append(E.OrdersExpired(self.seq, c.market_id, done, bool(due)))
         return out
 
     # -- reads -----------------------------------------------------------------------------

@@ -56,6 +56,7 @@ __all__ = [
     "TriggerPlaced",
     "TriggerFired",
     "TriggerCancelled",
+    "OrdersExpired",
     "Event",
     "EVENT_TYPES",
     "to_dict",
@@ -798,6 +799,21 @@ class TriggerCancelled(NamedTuple):
         return "trigger_cancelled"
 
 
+@_registry.register
+class OrdersExpired(NamedTuple):
+    """ExpireOrders removed ``expired`` orders (each has its OrderCancelled before this); ``more``:
+    expired orders are still resting, beyond the command's limit."""
+
+    seq: int
+    market_id: str
+    expired: int
+    more: bool
+
+    @property
+    def type(self) -> str:
+        return "orders_expired"
+
+
 Event = (
     Rejected
     | DepositCredited
@@ -844,6 +860,7 @@ Event = (
     | TriggerPlaced
     | TriggerFired
     | TriggerCancelled
+    | OrdersExpired
 )
 
 EVENT_TYPES: dict[str, type[Any]] = dict(_registry.by_name)

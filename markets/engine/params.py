@@ -38,6 +38,8 @@ class ProtocolParams:
     liquidation_slippage_bps: int = 500  # a liquidation step trades at most 5 % through the mark
     # trigger orders
     trigger_slippage_bps: int = 500  # a fired stop-market / TP / SL trades at most 5 % through the mark
+    # expiry sweep
+    expire_max_orders: int = 1_000  # the largest ``limit`` one ExpireOrders command may take
     # perp spec limits
     max_collateral_weight_bps: int = 10_000
     max_margin_tiers: int = 8

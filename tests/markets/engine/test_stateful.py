@@ -195,6 +195,13 @@ class EngineMachine(RuleBasedStateMachine):
         wid = self.withdrawals[pick % len(self.withdrawals)]
         self.run(C.WithdrawExecuted(self.ts, wid) if execute else C.WithdrawExpire(self.ts, wid))
 
+    @rule(market=st.sampled_from(["", *sorted(MARKETS)]), limit=st.integers(1, 3))
+    def expire(self, market: str, limit: int) -> None:
+        evs = self.run(C.ExpireOrders(self.ts, market, limit))
+        if not evs or not evs[-1].more:  # the sweep is complete: nothing expired is left in its scope
+            left = [o for o in self.eng.orders.values() if o.expiry_ts and o.expiry_ts <= self.ts]
+            assert not [o for o in left if not market or o.market_id == market]
+
     @rule(pick=st.integers(0, 40))
     def rare(self, pick: int) -> None:
         """Now and then: halt one market, or send a command that must be rejected."""
