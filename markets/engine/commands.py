@@ -44,6 +44,8 @@ __all__ = [
     "TriggerTick",
     "ExpireOrders",
     "EXPIRE_DEFAULT_LIMIT",
+    "ClaimFees",
+    "GOVERNANCE",
     "Command",
     "COMMAND_TYPES",
     "to_dict",
@@ -527,6 +529,29 @@ class ExpireOrders(NamedTuple):
         return "expire_orders"
 
 
+GOVERNANCE = "governance"  # ClaimFees.claimant for the protocol's fees
+
+
+@_registry.register
+class ClaimFees(NamedTuple):
+    """Move fees out of a fee account: a deployer's to its own account, the protocol's to the treasury.
+
+    ``account`` is the fee account (``sys:deployer:<address>`` or ``sys:protocol``); ``claimant``
+    is that deployer's address, or ``"governance"`` for ``sys:protocol``. The sequencer checks the
+    claimant's signature (or the committee's decision) before the command reaches the engine.
+    """
+
+    ts: int
+    account: str
+    asset: str
+    amount: int
+    claimant: str
+
+    @property
+    def type(self) -> str:
+        return "claim_fees"
+
+
 Command = (
     DepositCredit
     | WithdrawRequest
@@ -560,6 +585,7 @@ Command = (
     | CancelTrigger
     | TriggerTick
     | ExpireOrders
+    | ClaimFees
 )
 
 COMMAND_TYPES: dict[str, type[Any]] = dict(_registry.by_name)

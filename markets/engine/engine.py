@@ -31,6 +31,7 @@ BPS = 10_000
 MAX_FEE_BPS = 1_000  # 10 %
 SYSTEM_PREFIX = "sys:"
 PROTOCOL_FEE_ACCOUNT = "sys:protocol"
+_DEPLOYER_PREFIX = f"{SYSTEM_PREFIX}deployer:"
 
 _STP_CODES = {
     "cancel_resting": STP_RESTING,
@@ -50,7 +51,7 @@ _C_IOC = CancelReason.IOC.value
 
 def deployer_fee_account(deployer: str) -> str:
     """Ledger account that collects a deployer's share of fees."""
-    return f"{SYSTEM_PREFIX}deployer:{deployer}"
+    return f"{_DEPLOYER_PREFIX}{deployer}"
 
 
 def insurance_account(market_id: str) -> str:
@@ -182,6 +183,7 @@ class Engine:
             C.CancelOrder: self._cancel_order,
             C.CancelAll: self._cancel_all,
             C.ExpireOrders: self._expire_orders,
+            C.ClaimFees: self._claim_fees,
         }
         # prediction markets (issue 13): see prediction.py
         from .prediction import Prediction
@@ -356,6 +358,36 @@ class Engine:
         w.status = WithdrawalStatus.EXECUTED.value
         self.seq += 1
         return [E.WithdrawalExecuted(self.seq, w.withdrawal_id, w.account, w.asset, w.amount)]
+
+    def _claim_fees(self, c: C.ClaimFees) -> list[Any]:
+        """A deployer's fees go to its own trading account, the protocol's to the treasury: from
+        there the ordinary withdrawal path applies, and the fee accounts themselves never withdraw."""
+        if c.account == PROTOCOL_FEE_ACCOUNT:
+            owner = C.GOVERNANCE
+            to = self.perp.params.treasury_account
+            if not to or to.startswith(SYSTEM_PREFIX):
+                _reject(RejectReason.NOT_SUPPORTED, "no treasury_account is set in the protocol parameters")
+        elif c.account.startswith(_DEPLOYER_PREFIX):
+            owner = to = c.account[len(_DEPLOYER_PREFIX) :]
+        else:
+            _reject(RejectReason.INVALID_ACCOUNT, f"{c.account!r} is not a fee account")
+        acct = self.accounts.get(c.account)
+        if acct is None:
+            _reject(RejectReason.UNKNOWN_ACCOUNT, f"no fee account {c.account!r}")
+        if c.claimant != owner:
+            _reject(RejectReason.FEE_OWNER_MISMATCH, f"only {owner!r} claims the fees in {c.account!r}")
+        if c.amount <= 0:
+            _reject(RejectReason.INVALID_AMOUNT, f"claim amount must be positive, got {c.amount}")
+        free = acct.free.get(c.asset, 0)
+        if free < c.amount:
+            _reject(RejectReason.INSUFFICIENT_BALANCE, f"{c.account!r} holds {free} {c.asset} < {c.amount}")
+        dest = self._account(to)
+        asset = intern(c.asset)
+        acct.free[asset] = free - c.amount
+        dest.free[asset] = dest.free.get(asset, 0) + c.amount
+        dest.reserved.setdefault(asset, 0)
+        self.seq += 1
+        return [E.FeesClaimed(self.seq, c.account, to, asset, c.amount, c.claimant)]
 
     # -- markets ---------------------------------------------------------------------------
 

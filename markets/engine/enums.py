@@ -137,6 +137,7 @@ class RejectReason(StrEnum):
     DUPLICATE_CLIENT_ID = "duplicate_client_id"
     UNKNOWN_ORDER = "unknown_order"
     NOT_YOUR_ORDER = "not_your_order"
+    FEE_OWNER_MISMATCH = "fee_owner_mismatch"  # ClaimFees by anyone but the fee account's deployer (or governance)
     # prediction markets (issue 13)
     MARKET_CLOSED = "market_closed"  # trading, or splitting, at or after close_ts
     MARKET_RESOLVED = "market_resolved"  # the market's resolution is final

@@ -57,6 +57,7 @@ __all__ = [
     "TriggerFired",
     "TriggerCancelled",
     "OrdersExpired",
+    "FeesClaimed",
     "Event",
     "EVENT_TYPES",
     "to_dict",
@@ -814,6 +815,22 @@ class OrdersExpired(NamedTuple):
         return "orders_expired"
 
 
+@_registry.register
+class FeesClaimed(NamedTuple):
+    """``amount`` of ``asset`` moved from the fee account ``account`` to ``to_account``'s free balance."""
+
+    seq: int
+    account: str
+    to_account: str
+    asset: str
+    amount: int
+    claimant: str
+
+    @property
+    def type(self) -> str:
+        return "fees_claimed"
+
+
 Event = (
     Rejected
     | DepositCredited
@@ -861,6 +878,7 @@ Event = (
     | TriggerFired
     | TriggerCancelled
     | OrdersExpired
+    | FeesClaimed
 )
 
 EVENT_TYPES: dict[str, type[Any]] = dict(_registry.by_name)

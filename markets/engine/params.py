@@ -16,7 +16,7 @@ __all__ = ["ProtocolParams", "DEFAULT_PARAMS"]
 
 @dataclass(frozen=True, slots=True)
 class ProtocolParams:
-    """All integers: milliseconds, basis points (1/10,000), lots or minor units as named."""
+    """Integers (milliseconds, basis points (1/10,000), lots or minor units as named), and one account id."""
 
     # accounts
     max_subaccounts: int = 255  # sub-account numbers 1..max_subaccounts
@@ -40,6 +40,8 @@ class ProtocolParams:
     trigger_slippage_bps: int = 500  # a fired stop-market / TP / SL trades at most 5 % through the mark
     # expiry sweep
     expire_max_orders: int = 1_000  # the largest ``limit`` one ExpireOrders command may take
+    # fee claims: the trading account that receives the protocol's fees ("" = not set, claims refused)
+    treasury_account: str = ""
     # perp spec limits
     max_collateral_weight_bps: int = 10_000
     max_margin_tiers: int = 8

@@ -11,6 +11,7 @@ from markets.engine import commands as C
 from markets.engine import events as E
 
 from .conftest import BASE, MARKET, QUOTE, spot_spec
+from .test_claim_fees import COVERED as CLAIM_CASES_COVERED
 from .test_perp_rejects import COVERED as PERP_CASES_COVERED
 from .test_prediction_rejects import COVERED as PREDICTION_CASES_COVERED
 
@@ -128,6 +129,7 @@ def test_rejected_without_state_change(eng: Engine, name: str, command: Any, rea
 def test_every_reject_reason_is_covered() -> None:
     # prediction-market reasons have their own table (test_prediction_rejects.py)
     covered = {reason for _, _, reason in CASES} | PREDICTION_CASES_COVERED | PERP_CASES_COVERED
+    covered |= CLAIM_CASES_COVERED
     assert covered == set(RejectReason)
 
 
