@@ -58,6 +58,8 @@ __all__ = [
     "TriggerCancelled",
     "OrdersExpired",
     "FeesClaimed",
+    "HaltHaircut",
+    "HaltDebtCovered",
     "Event",
     "EVENT_TYPES",
     "to_dict",
@@ -831,6 +833,37 @@ class FeesClaimed(NamedTuple):
         return "fees_claimed"
 
 
+@_registry.register
+class HaltHaircut(NamedTuple):
+    """Halt: ``amount`` of the winner's settlement ``profit`` went to cover losers' debt in the market."""
+
+    seq: int
+    market_id: str
+    account: str
+    profit: int
+    amount: int
+
+    @property
+    def type(self) -> str:
+        return "halt_haircut"
+
+
+@_registry.register
+class HaltDebtCovered(NamedTuple):
+    """Halt: the losers' ``debt`` in the market, paid ``from_insurance`` and ``from_winners``; ``debt_left`` stays."""
+
+    seq: int
+    market_id: str
+    debt: int
+    from_insurance: int
+    from_winners: int
+    debt_left: int
+
+    @property
+    def type(self) -> str:
+        return "halt_debt_covered"
+
+
 Event = (
     Rejected
     | DepositCredited
@@ -879,6 +912,8 @@ Event = (
     | TriggerCancelled
     | OrdersExpired
     | FeesClaimed
+    | HaltHaircut
+    | HaltDebtCovered
 )
 
 EVENT_TYPES: dict[str, type[Any]] = dict(_registry.by_name)

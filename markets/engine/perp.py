@@ -761,21 +761,55 @@ class Perp:
         return out
 
     def settle_halt(self, eng: Engine, m: Market, price: int | None, out: list[Any]) -> None:
-        """Close every position at ``price`` (the mark when the halt came), by account id."""
+        """Close every position at ``price`` (the mark when the halt came), by account id, and cover
+        the debt of losers whose domain cannot pay within the halt (see ``_halt_cover``)."""
         pm = self.markets[m.market_id]
         if price is None:
             return  # no mark has ever existed, so no trade and no position either
-        for aid in sorted(pm.holders):
-            pos = pm.holders[aid]
-            if not pos.size:
-                continue
+        settled = [(aid, pm.holders[aid]) for aid in sorted(pm.holders) if pm.holders[aid].size]
+        asset = pm.collateral
+        # what each record holds after settling, before it realises: losers' shortfalls, winners' profits
+        debts: dict[str, int] = {}
+        profits: dict[str, int] = {}
+        for aid, pos in settled:
+            cash = pos.cash + pos.size * price * m.tick
+            if cash > 0:
+                profits[aid] = cash
+            elif cash < 0:
+                cover = pos.margin if pos.mode == ISOLATED else eng.accounts[aid].free.get(asset, 0)
+                if cover < -cash:
+                    debts[aid] = -cash - cover
+        fund = eng.accounts[m.insurance_account].free
+        debt = sum(debts.values())
+        from_fund = min(fund.get(asset, 0), debt)
+        cuts = _pro_rata(min(debt - from_fund, sum(profits.values())), profits)
+        for aid, pos in settled:
             size = pos.size
             pos.cash += size * price * m.tick
             pos.size = 0
             eng.seq += 1
             out.append(E.PositionSettled(eng.seq, m.market_id, aid, size, price))
+            cut = cuts.get(aid, 0)
+            if cut:  # the winner's settlement credit shrinks; the amount goes to the fund for the losers
+                pos.cash -= cut
+                fund[asset] += cut
+                eng.seq += 1
+                out.append(E.HaltHaircut(eng.seq, m.market_id, aid, profits[aid], cut))
             self._realise(eng, pm, pos, out)
         pm.long_oi = 0
+        if debt:
+            from_winners = sum(cuts.values())
+            for aid in sorted(debts):  # the fund (with the haircuts) pays each debt in full, by account id
+                pos = pm.holders[aid]
+                pay = min(fund[asset], -pos.cash)
+                if pay:
+                    fund[asset] -= pay
+                    pos.cash += pay
+                    eng.seq += 1
+                    out.append(E.InsuranceCovered(eng.seq, m.market_id, aid, pay))
+            left = debt - from_fund - from_winners
+            eng.seq += 1
+            out.append(E.HaltDebtCovered(eng.seq, m.market_id, debt, from_fund, from_winners, left))
 
     def resume_market(self, eng: Engine, c: C.ResumeMarket) -> list[Any]:
         self._perp(eng, c.market_id)
@@ -1162,3 +1196,20 @@ class Perp:
                 eng.seq += 1
                 out.append(E.TriggerCancelled(eng.seq, tid, mid, account, r.reason.value))
         return out
+
+
+def _pro_rata(total: int, weights: dict[str, int]) -> dict[str, int]:
+    """Split ``total`` (at most the sum of ``weights``) in proportion to the weights, exactly.
+
+    Each key gets ``floor(total × w / W)``; the few units left (fewer than there are keys) go one
+    each to the largest remainders ``total × w mod W``, ties to the lower key. No key gets more
+    than its weight: below ``W`` the floor is under ``w`` and leaves room for the extra unit.
+    """
+    if total <= 0:
+        return {}
+    whole = sum(weights.values())
+    shares = {k: total * w // whole for k, w in weights.items()}
+    rest = total - sum(shares.values())
+    for k in sorted(weights, key=lambda k: (-(total * weights[k] % whole), k))[:rest]:
+        shares[k] += 1
+    return {k: v for k, v in shares.items() if v}
