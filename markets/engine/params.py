@@ -38,6 +38,7 @@ class ProtocolParams:
     liquidation_slippage_bps: int = 500  # a liquidation step trades at most 5 % through the mark
     # trigger orders
     trigger_slippage_bps: int = 500  # a fired stop-market / TP / SL trades at most 5 % through the mark
+    max_trigger_rounds: int = 5  # a TriggerTick re-reads the mark after each round of fires, this often at most
     # expiry sweep
     expire_max_orders: int = 1_000  # the largest ``limit`` one ExpireOrders command may take
     # fee claims: the trading account that receives the protocol's fees ("" = not set, claims refused)

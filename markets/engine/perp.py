@@ -1150,14 +1150,22 @@ class Perp:
         return mark >= trigger if side == "buy" else mark <= trigger
 
     def trigger_tick(self, eng: Engine, c: C.TriggerTick) -> list[Any]:
+        """Fire every trigger the mark has reached, lowest id first; then, since those fills can
+        move the mark and reach further triggers, again with the new mark, for at most
+        ``max_trigger_rounds`` rounds. A round that fires nothing ends the tick."""
         pm = self._perp(eng, c.market_id)
         m = eng.markets[c.market_id]
         if m.status != MarketStatus.ACTIVE:
             _reject(RejectReason.MARKET_HALTED, f"market {c.market_id!r} is halted")
-        mark = self.mark(pm, m, c.ts)
         out: list[Any] = []
-        if mark is None:
-            return out
+        for _ in range(self.params.max_trigger_rounds):
+            mark = self.mark(pm, m, c.ts)
+            if mark is None or not self._trigger_round(eng, c, mark, out):
+                break
+        return out
+
+    def _trigger_round(self, eng: Engine, c: C.TriggerTick, mark: int, out: list[Any]) -> bool:
+        """Fire the triggers of ``c.market_id`` that ``mark`` reaches, lowest id first; any fired?"""
         slip = ceil_div(mark * self.params.trigger_slippage_bps, BPS)
         fired = [
             tid
@@ -1195,7 +1203,7 @@ class Perp:
             except _Reject as r:
                 eng.seq += 1
                 out.append(E.TriggerCancelled(eng.seq, tid, mid, account, r.reason.value))
-        return out
+        return bool(fired)
 
 
 def _pro_rata(total: int, weights: dict[str, int]) -> dict[str, int]:

@@ -140,8 +140,9 @@ def test_replay_and_restore_give_the_same_hash() -> None:
 
 def test_perp_golden_hash() -> None:
     # Pinned: a change means the perp state serialisation (or behaviour) changed. The protocol
-    # parameters are part of it, so adding one (expire_max_orders, treasury_account, ...) changes this value.
+    # parameters are part of it, so adding one (expire_max_orders, treasury_account,
+    # max_trigger_rounds, ...) changes this value.
     eng = Engine(FAST)
     for cmd in sample_commands():
         eng.apply(cmd)
-    assert eng.state_hash() == "814f021337d9dc87d52e155adfcb67478e431cf9bec5f96699922bc72c5e30e3"
+    assert eng.state_hash() == "e74d0c34390eb402ec0a57354dffd6e602cd895fdd2c99049cd2a58a3d17f0cf"
