@@ -32,6 +32,7 @@ N_MARKETS = 50
 PER_ACCOUNT = 5
 TS = 50_000
 USD = "USD"
+BOND = 1_000 * 10**18  # the launch minimum for perp markets (checked at launch only, not measured)
 
 
 def setup(n_accounts: int) -> Engine:
@@ -46,6 +47,7 @@ def setup(n_accounts: int) -> Engine:
             oracle_source="push:0xoraclekey",
             oi_cap=10**12,
             account_oi_cap=10**9,
+            bond=BOND,
         )
         eng.apply(spec)
         pm = eng.perp.markets[mid]

@@ -400,6 +400,12 @@ class Engine:
             _reject(RejectReason.BAD_MARKET_SPEC, f"unknown market kind {c.kind!r}")
         if not 0 <= c.collateral_weight_bps <= self.perp.params.max_collateral_weight_bps:
             _reject(RejectReason.BAD_MARKET_SPEC, "collateral_weight_bps must be within 0..max_collateral_weight_bps")
+        if c.bond < 0:
+            _reject(RejectReason.BAD_MARKET_SPEC, "bond must not be negative")
+        # as the MarketRegistry: at least the kind's minimum, and more than 0 even if that is 0
+        min_bond = max(1, self._min_bonds()[c.kind])
+        if c.bond < min_bond:
+            _reject(RejectReason.BOND_TOO_LOW, f"a {c.kind} market needs a bond of at least {min_bond}, got {c.bond}")
         if c.kind == MarketKind.PREDICTION or c.market_id in self.pred.pools:
             launched = self.pred.launch(self, c)
             if c.collateral_weight_bps:  # shares count toward cross equity (issue 14)
@@ -454,6 +460,10 @@ class Engine:
         elif c.collateral_weight_bps:  # spot holdings count toward cross equity (issue 14)
             self.perp.weights[c.market_id] = c.collateral_weight_bps
         return out
+
+    def _min_bonds(self) -> dict[str, int]:
+        p = self.perp.params
+        return {_SPOT: p.min_bond_spot, _PERP: p.min_bond_perp, _PREDICTION: p.min_bond_prediction}
 
     def _market(self, market_id: str) -> Market:
         m = self.markets.get(market_id)
@@ -968,6 +978,7 @@ _PlaceOrder = C.PlaceOrder
 _OrderAccepted = E.OrderAccepted
 _PREDICTION = MarketKind.PREDICTION.value
 _PERP = MarketKind.PERP.value
+_SPOT = MarketKind.SPOT.value
 
 
 def _bad_shape(side: str, order_type: str, tif: str, stp_name: str) -> NoReturn:

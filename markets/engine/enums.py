@@ -118,6 +118,7 @@ class RejectReason(StrEnum):
     MARKET_HALTED = "market_halted"
     DUPLICATE_MARKET_ID = "duplicate_market_id"
     BAD_MARKET_SPEC = "bad_market_spec"
+    BOND_TOO_LOW = "bond_too_low"  # LaunchMarket with a bond below the kind's minimum (and never 0)
     NOT_SUPPORTED = "not_supported"
     UNKNOWN_ACCOUNT = "unknown_account"
     SYSTEM_ACCOUNT = "system_account"

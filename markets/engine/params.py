@@ -20,6 +20,11 @@ class ProtocolParams:
 
     # accounts
     max_subaccounts: int = 255  # sub-account numbers 1..max_subaccounts
+    # launch: the least bond (core-asset minor units, 18 decimals) a LaunchMarket may carry, per kind;
+    # the MarketRegistry's deployment defaults (chain/deployment.py DEFAULT_MIN_BONDS)
+    min_bond_spot: int = 100 * 10**18
+    min_bond_perp: int = 1_000 * 10**18
+    min_bond_prediction: int = 500 * 10**18
     # risk classes: an isolated-only perp market graduates to cross-eligible when all hold
     graduation_min_age_ms: int = 7 * 24 * 3_600_000  # a week since launch
     graduation_min_bond: int = 10_000 * 10**18  # bond, core-asset minor units (18 decimals)

@@ -222,8 +222,6 @@ class Perp:
             _reject(RejectReason.BAD_MARKET_SPEC, "need oi_cap > 0 and 0 < account_oi_cap <= oi_cap")
         if c.access not in ACCESS_POLICIES:
             _reject(RejectReason.BAD_MARKET_SPEC, f"access must be open or allowlist, got {c.access!r}")
-        if c.bond < 0:
-            _reject(RejectReason.BAD_MARKET_SPEC, "bond must not be negative")
         return tiers
 
     def launch(self, eng: Engine, c: C.LaunchMarket, tiers: list[MarginTier]) -> list[Any]:

@@ -24,6 +24,7 @@ from markets.engine import events as E
 
 from .conftest import check_invariants
 
+BOND = 100 * 10**18  # the launch minimum for spot markets
 ACCOUNTS = ["a0", "a1", "a2", "a3"]  # "nobody" (never funded) appears through `rare`
 ASSETS = ["USD", "X", "Y"]
 MARKETS = {
@@ -85,7 +86,9 @@ class EngineMachine(RuleBasedStateMachine):
     @initialize()
     def launch(self) -> None:
         for mid, (base, quote, tick, lot, mn, mk, tk, share) in sorted(MARKETS.items()):
-            evs = self.run(C.LaunchMarket(self.ts, mid, "spot", base, quote, tick, lot, mn, mk, tk, share, "0xdep"))
+            evs = self.run(
+                C.LaunchMarket(self.ts, mid, "spot", base, quote, tick, lot, mn, mk, tk, share, "0xdep", bond=BOND)
+            )
             assert isinstance(evs[0], E.MarketLaunched)
         for i, acct in enumerate(ACCOUNTS):
             for asset in ASSETS:
