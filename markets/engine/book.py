@@ -5,7 +5,8 @@ in O(1) given its node. Levels live in a dict keyed by price; the best price com
 binary heap of prices (bids negated) with lazy deletion of emptied levels. A second heap
 holds ``(expiry_ts, order_id, order)`` of every order inserted with an expiry, for the
 expiry sweep (``Engine`` command ``ExpireOrders``); entries of orders that left the book are
-skipped lazily. Both heaps are derived data: they never enter snapshots or the state hash.
+skipped lazily, and purged whenever the heap has doubled. Both heaps are derived data: they
+never enter snapshots or the state hash.
 
 The book knows nothing about balances. ``match_*`` consumes liquidity and reports what
 happened as a list of ``(maker_order, code)`` pairs, in order: ``code > 0`` is a fill of
@@ -19,6 +20,7 @@ from heapq import heapify, heappop, heappush
 __all__ = ["Order", "Level", "Book", "EXPIRED", "SELF_TRADE", "STP_RESTING", "STP_TAKING", "STP_BOTH"]
 
 EXPIRED = -1
+_EXPIRY_SLACK = 64
 SELF_TRADE = -2
 
 STP_RESTING = 0
@@ -99,7 +101,7 @@ class Level:
 class Book:
     """One market's bids and asks."""
 
-    __slots__ = ("bids", "asks", "bid_heap", "ask_heap", "expiry_heap")
+    __slots__ = ("bids", "asks", "bid_heap", "ask_heap", "expiry_heap", "expiry_cap")
 
     def __init__(self) -> None:
         self.bids: dict[int, Level] = {}
@@ -107,6 +109,7 @@ class Book:
         self.bid_heap: list[int] = []  # negated prices
         self.ask_heap: list[int] = []
         self.expiry_heap: list[tuple[int, int, Order]] = []  # order ids are unique: Order never compared
+        self.expiry_cap = _EXPIRY_SLACK  # compact the expiry heap when it grows past this
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -184,7 +187,14 @@ class Book:
         lvl.total += o.qty
         o.level = lvl
         if o.expiry_ts:
-            heappush(self.expiry_heap, (o.expiry_ts, o.order_id, o))
+            heap = self.expiry_heap
+            heappush(heap, (o.expiry_ts, o.order_id, o))
+            if len(heap) > self.expiry_cap:
+                # orders filled or cancelled long before their expiry leave entries behind; drop
+                # them once the heap doubles, so it stays within 2x the live entries (amortised O(1))
+                heap = self.expiry_heap = [e for e in heap if e[2].level is not None]
+                heapify(heap)
+                self.expiry_cap = 2 * len(heap) + _EXPIRY_SLACK
 
     def remove(self, o: Order) -> None:
         """Unlink a resting order in O(1)."""

@@ -136,3 +136,17 @@ def test_restored_engine_sweeps_the_same_and_codec_round_trips() -> None:
         for ev in evs:
             assert E.from_dict(json.loads(json.dumps(E.to_dict(ev)))) == ev
     assert copy.state_hash() == eng.state_hash()
+
+
+def test_the_expiry_index_stays_small_when_orders_leave_before_expiring() -> None:
+    eng = Engine()
+    ok(eng, spot_spec())
+    ok(eng, C.DepositCredit(1, "d1", "alice", QUOTE, 10**9))
+    for i in range(1_000):
+        [acc] = ok(eng, C.PlaceOrder(2, "alice", MARKET, "buy", 100, 1, expiry_ts=10**9 + i))
+        ok(eng, C.CancelOrder(2, "alice", acc.order_id))
+    ok(eng, C.PlaceOrder(2, "alice", MARKET, "buy", 100, 1, expiry_ts=10**9))
+    heap = eng.markets[MARKET].book.expiry_heap
+    assert len(heap) <= 2 * 1 + 64  # 1,000 cancelled orders' entries are not kept
+    evs = ok(eng, C.ExpireOrders(10**9))
+    assert cancelled(evs) == [(1_001, "alice", 1, "expired")]

@@ -198,6 +198,11 @@ class EngineMachine(RuleBasedStateMachine):
         wid = self.withdrawals[pick % len(self.withdrawals)]
         self.run(C.WithdrawExecuted(self.ts, wid) if execute else C.WithdrawExpire(self.ts, wid))
 
+    @rule(asset=st.sampled_from(["USD", "Y"]), amount=st.integers(0, 300), thief=st.booleans())
+    def claim_fees(self, asset: str, amount: int, thief: bool) -> None:
+        """The deployer takes some of its fees into its own account (a transfer: totals stay)."""
+        self.run(C.ClaimFees(self.ts, "sys:deployer:0xdep", asset, amount, "a0" if thief else "0xdep"))
+
     @rule(market=st.sampled_from(["", *sorted(MARKETS)]), limit=st.integers(1, 3))
     def expire(self, market: str, limit: int) -> None:
         evs = self.run(C.ExpireOrders(self.ts, market, limit))
