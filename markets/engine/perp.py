@@ -760,7 +760,8 @@ class Perp:
 
     def settle_halt(self, eng: Engine, m: Market, price: int | None, out: list[Any]) -> None:
         """Close every position at ``price`` (the mark when the halt came), by account id, and cover
-        the debt of losers whose domain cannot pay within the halt (see ``_halt_cover``)."""
+        the debt of losers whose domain cannot pay within the halt: from the market's insurance
+        fund, then from the winners' settlement profits pro rata (docs/engine.md, "Halt debt")."""
         pm = self.markets[m.market_id]
         if price is None:
             return  # no mark has ever existed, so no trade and no position either
