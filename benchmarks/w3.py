@@ -36,6 +36,7 @@ N_ORDERS = 200_000
 N_ACCOUNTS = 1_000
 TOP = 100  # cents per share
 USDC_CENT = 10_000  # 6-decimal collateral: one cent
+BOND = 500 * 10**18  # the launch minimum for prediction markets (checked at launch only, not measured)
 
 
 def generate(n: int = N_ORDERS, seed: int = SEED) -> list[tuple[bool, int, int]]:
@@ -70,7 +71,7 @@ def run_ours(flow: list[tuple[bool, int, int]], e2e: bool = False) -> dict[str, 
     eng.apply(
         C.LaunchMarket(
             1, "WX", "prediction", "", "USDC", USDC_CENT, TOP * USDC_CENT, 1, 0, 5, 2000, "0xdeployer",
-            close_ts=10**12, resolver="0xresolver", dispute_window_ms=7_200_000, dispute_bond=10**9,
+            close_ts=10**12, resolver="0xresolver", dispute_window_ms=7_200_000, dispute_bond=10**9, bond=BOND,
         )
     )  # fmt: skip
     accts = _accounts()

@@ -40,6 +40,7 @@ USD = "USD"
 SRC = "push:0xoraclekey"
 PARAMS = ProtocolParams(oracle_max_move_bps=10_000)
 MIDS = [f"M{i:02d}-PERP" for i in range(N_MARKETS)]
+BOND = 1_000 * 10**18  # the launch minimum for perp markets (checked at launch only, not measured)
 
 
 def plan(n_accounts: int) -> tuple[list[Any], list[Any], list[Any]]:
@@ -54,6 +55,7 @@ def plan(n_accounts: int) -> tuple[list[Any], list[Any], list[Any]]:
             oracle_source=SRC,
             oi_cap=10**12,
             account_oi_cap=10**9,
+            bond=BOND,
         )
         setup += [spec, C.SetRiskClass(1, mid, "cross_eligible")]
     setup += [C.OraclePrice(TS, mid, 1_000, SRC) for mid in MIDS]

@@ -2,8 +2,11 @@
 
 Each price level is a doubly linked list of resting orders (FIFO), so an order is unlinked
 in O(1) given its node. Levels live in a dict keyed by price; the best price comes from a
-binary heap of prices (bids negated) with lazy deletion of emptied levels. The heap is
-derived data: it never enters snapshots or the state hash.
+binary heap of prices (bids negated) with lazy deletion of emptied levels. A second heap
+holds ``(expiry_ts, order_id, order)`` of every order inserted with an expiry, for the
+expiry sweep (``Engine`` command ``ExpireOrders``); entries of orders that left the book are
+skipped lazily, and purged whenever the heap has doubled. Both heaps are derived data: they
+never enter snapshots or the state hash.
 
 The book knows nothing about balances. ``match_*`` consumes liquidity and reports what
 happened as a list of ``(maker_order, code)`` pairs, in order: ``code > 0`` is a fill of
@@ -17,6 +20,7 @@ from heapq import heapify, heappop, heappush
 __all__ = ["Order", "Level", "Book", "EXPIRED", "SELF_TRADE", "STP_RESTING", "STP_TAKING", "STP_BOTH"]
 
 EXPIRED = -1
+_EXPIRY_SLACK = 64
 SELF_TRADE = -2
 
 STP_RESTING = 0
@@ -101,13 +105,15 @@ class Level:
 class Book:
     """One market's bids and asks."""
 
-    __slots__ = ("bids", "asks", "bid_heap", "ask_heap")
+    __slots__ = ("bids", "asks", "bid_heap", "ask_heap", "expiry_heap", "expiry_cap")
 
     def __init__(self) -> None:
         self.bids: dict[int, Level] = {}
         self.asks: dict[int, Level] = {}
         self.bid_heap: list[int] = []  # negated prices
         self.ask_heap: list[int] = []
+        self.expiry_heap: list[tuple[int, int, Order]] = []  # order ids are unique: Order never compared
+        self.expiry_cap = _EXPIRY_SLACK  # compact the expiry heap when it grows past this
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -184,6 +190,19 @@ class Book:
         lvl.tail = o
         lvl.total += o.qty
         o.level = lvl
+        if o.expiry_ts:
+            self.track_expiry(o)
+
+    def track_expiry(self, o: Order) -> None:
+        """Enter a resting order with an expiry in the expiry index (whoever links it in calls this)."""
+        heap = self.expiry_heap
+        heappush(heap, (o.expiry_ts, o.order_id, o))
+        if len(heap) > self.expiry_cap:
+            # orders filled or cancelled long before their expiry leave entries behind; drop
+            # them once the heap doubles, so it stays within 2x the live entries (amortised O(1))
+            heap = self.expiry_heap = [e for e in heap if e[2].level is not None]
+            heapify(heap)
+            self.expiry_cap = 2 * len(heap) + _EXPIRY_SLACK
 
     def remove(self, o: Order) -> None:
         """Unlink a resting order in O(1)."""
@@ -337,6 +356,21 @@ class Book:
             if stopped:
                 return qty, True
         return qty, False
+
+    def next_expired(self, ts: int) -> Order | None:
+        """The resting order with the earliest (expiry_ts, order_id) if it has expired at ``ts``.
+
+        Drops entries of orders no longer resting (filled, cancelled, met expired by matching)
+        on the way; does not remove the order it returns.
+        """
+        heap = self.expiry_heap
+        while heap:
+            expiry, _, o = heap[0]
+            if o.level is None:
+                heappop(heap)
+                continue
+            return o if expiry <= ts else None
+        return None
 
     def rebuild_heaps(self) -> None:
         """Recreate the derived heaps from the level dicts (after restore)."""

@@ -42,6 +42,10 @@ __all__ = [
     "PlaceTrigger",
     "CancelTrigger",
     "TriggerTick",
+    "ExpireOrders",
+    "EXPIRE_DEFAULT_LIMIT",
+    "ClaimFees",
+    "GOVERNANCE",
     "Command",
     "COMMAND_TYPES",
     "to_dict",
@@ -509,6 +513,45 @@ class TriggerTick(NamedTuple):
         return "trigger_tick"
 
 
+EXPIRE_DEFAULT_LIMIT = 100  # orders per ExpireOrders; see docs/engine.md for the reason
+
+
+@_registry.register
+class ExpireOrders(NamedTuple):
+    """Clock command: remove up to ``limit`` resting orders whose expiry_ts <= ts ("" = every market)."""
+
+    ts: int
+    market_id: str = ""
+    limit: int = EXPIRE_DEFAULT_LIMIT
+
+    @property
+    def type(self) -> str:
+        return "expire_orders"
+
+
+GOVERNANCE = "governance"  # ClaimFees.claimant for the protocol's fees
+
+
+@_registry.register
+class ClaimFees(NamedTuple):
+    """Move fees out of a fee account: a deployer's to its own account, the protocol's to the treasury.
+
+    ``account`` is the fee account (``sys:deployer:<address>`` or ``sys:protocol``); ``claimant``
+    is that deployer's address, or ``"governance"`` for ``sys:protocol``. The sequencer checks the
+    claimant's signature (or the committee's decision) before the command reaches the engine.
+    """
+
+    ts: int
+    account: str
+    asset: str
+    amount: int
+    claimant: str
+
+    @property
+    def type(self) -> str:
+        return "claim_fees"
+
+
 Command = (
     DepositCredit
     | WithdrawRequest
@@ -541,6 +584,8 @@ Command = (
     | PlaceTrigger
     | CancelTrigger
     | TriggerTick
+    | ExpireOrders
+    | ClaimFees
 )
 
 COMMAND_TYPES: dict[str, type[Any]] = dict(_registry.by_name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from heapq import heapify, heappop, heappush
 from sys import intern
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -31,6 +32,7 @@ MAX_FEE_BPS = 1_000  # 10 %
 SYSTEM_PREFIX = "sys:"
 PROTOCOL_FEE_ACCOUNT = "sys:protocol"
 SHARE_MARK = ":"  # prediction share assets are "<market_id>:YES" / ":NO"; chain assets never contain it
+_DEPLOYER_PREFIX = f"{SYSTEM_PREFIX}deployer:"
 
 _STP_CODES = {
     "cancel_resting": STP_RESTING,
@@ -50,7 +52,7 @@ _C_IOC = CancelReason.IOC.value
 
 def deployer_fee_account(deployer: str) -> str:
     """Ledger account that collects a deployer's share of fees."""
-    return f"{SYSTEM_PREFIX}deployer:{deployer}"
+    return f"{_DEPLOYER_PREFIX}{deployer}"
 
 
 def insurance_account(market_id: str) -> str:
@@ -181,6 +183,8 @@ class Engine:
             C.PlaceOrder: self._place_order,
             C.CancelOrder: self._cancel_order,
             C.CancelAll: self._cancel_all,
+            C.ExpireOrders: self._expire_orders,
+            C.ClaimFees: self._claim_fees,
         }
         # prediction markets (issue 13): see prediction.py
         from .prediction import Prediction
@@ -362,6 +366,36 @@ class Engine:
         self.seq += 1
         return [E.WithdrawalExecuted(self.seq, w.withdrawal_id, w.account, w.asset, w.amount)]
 
+    def _claim_fees(self, c: C.ClaimFees) -> list[Any]:
+        """A deployer's fees go to its own trading account, the protocol's to the treasury: from
+        there the ordinary withdrawal path applies, and the fee accounts themselves never withdraw."""
+        if c.account == PROTOCOL_FEE_ACCOUNT:
+            owner = C.GOVERNANCE
+            to = self.perp.params.treasury_account
+            if not to or to.startswith(SYSTEM_PREFIX):
+                _reject(RejectReason.NOT_SUPPORTED, "no treasury_account is set in the protocol parameters")
+        elif c.account.startswith(_DEPLOYER_PREFIX):
+            owner = to = c.account[len(_DEPLOYER_PREFIX) :]
+        else:
+            _reject(RejectReason.INVALID_ACCOUNT, f"{c.account!r} is not a fee account")
+        acct = self.accounts.get(c.account)
+        if acct is None:
+            _reject(RejectReason.UNKNOWN_ACCOUNT, f"no fee account {c.account!r}")
+        if c.claimant != owner:
+            _reject(RejectReason.FEE_OWNER_MISMATCH, f"only {owner!r} claims the fees in {c.account!r}")
+        if c.amount <= 0:
+            _reject(RejectReason.INVALID_AMOUNT, f"claim amount must be positive, got {c.amount}")
+        free = acct.free.get(c.asset, 0)
+        if free < c.amount:
+            _reject(RejectReason.INSUFFICIENT_BALANCE, f"{c.account!r} holds {free} {c.asset} < {c.amount}")
+        dest = self._account(to)
+        asset = intern(c.asset)
+        acct.free[asset] = free - c.amount
+        dest.free[asset] = dest.free.get(asset, 0) + c.amount
+        dest.reserved.setdefault(asset, 0)
+        self.seq += 1
+        return [E.FeesClaimed(self.seq, c.account, to, asset, c.amount, c.claimant)]
+
     # -- markets ---------------------------------------------------------------------------
 
     def _launch_market(self, c: C.LaunchMarket) -> list[Any]:
@@ -373,6 +407,12 @@ class Engine:
             _reject(RejectReason.BAD_MARKET_SPEC, f"unknown market kind {c.kind!r}")
         if not 0 <= c.collateral_weight_bps <= self.perp.params.max_collateral_weight_bps:
             _reject(RejectReason.BAD_MARKET_SPEC, "collateral_weight_bps must be within 0..max_collateral_weight_bps")
+        if c.bond < 0:
+            _reject(RejectReason.BAD_MARKET_SPEC, "bond must not be negative")
+        # as the MarketRegistry: at least the kind's minimum, and more than 0 even if that is 0
+        min_bond = max(1, self._min_bonds()[c.kind])
+        if c.bond < min_bond:
+            _reject(RejectReason.BOND_TOO_LOW, f"a {c.kind} market needs a bond of at least {min_bond}, got {c.bond}")
         if c.kind == MarketKind.PREDICTION or c.market_id in self.pred.pools:
             launched = self.pred.launch(self, c)
             if c.collateral_weight_bps:  # shares count toward cross equity (issue 14)
@@ -427,6 +467,10 @@ class Engine:
         elif c.collateral_weight_bps:  # spot holdings count toward cross equity (issue 14)
             self.perp.weights[c.market_id] = c.collateral_weight_bps
         return out
+
+    def _min_bonds(self) -> dict[str, int]:
+        p = self.perp.params
+        return {_SPOT: p.min_bond_spot, _PERP: p.min_bond_perp, _PREDICTION: p.min_bond_prediction}
 
     def _market(self, market_id: str) -> Market:
         m = self.markets.get(market_id)
@@ -714,6 +758,8 @@ class Engine:
                 lvl.tail = o
                 lvl.total += rem
                 o.level = lvl
+                if expiry:
+                    book.track_expiry(o)
             self.orders[oid] = o
             acct.orders[oid] = o
             if cid:
@@ -764,6 +810,41 @@ class Engine:
                 continue
             self.markets[o.market_id].book.remove(o)
             self._drop(o, CancelReason.CANCEL_ALL.value, out)
+        return out
+
+    def _expire_orders(self, c: C.ExpireOrders) -> list[Any]:
+        """Remove expired resting orders, earliest (expiry_ts, order_id) first, at most ``limit``.
+
+        Each book keeps a heap of its orders with an expiry, so the work is O(markets + k log n)
+        for k removed orders: the sweep never walks orders that have not expired.
+        """
+        cap = self.perp.params.expire_max_orders
+        if not 1 <= c.limit <= cap:
+            _reject(RejectReason.INVALID_FIELD, f"limit must be within 1..{cap}, got {c.limit}")
+        ts = c.ts
+        markets = [self._market(c.market_id)] if c.market_id else list(self.markets.values())
+        # one candidate per market; a heap over them merges the markets' expiry heaps in order
+        due: list[tuple[int, int, Market]] = []
+        for m in markets:
+            o = m.book.next_expired(ts)
+            if o is not None:
+                due.append((o.expiry_ts, o.order_id, m))
+        heapify(due)
+        out: list[Any] = []
+        done = 0
+        while due and done < c.limit:
+            m = heappop(due)[2]
+            book = m.book
+            o = heappop(book.expiry_heap)[2]
+            book.remove(o)
+            self._drop(o, _C_EXPIRED, out)
+            done += 1
+            o = book.next_expired(ts)
+            if o is not None:
+                heappush(due, (o.expiry_ts, o.order_id, m))
+        if done:
+            self.seq += 1
+            out.append(E.OrdersExpired(self.seq, c.market_id, done, bool(due)))
         return out
 
     # -- reads -----------------------------------------------------------------------------
@@ -939,6 +1020,7 @@ _PLACE_ORDER_TYPES = (int, int, int, str, str, str, str, str, str, str, bool)
 _OrderAccepted = E.OrderAccepted
 _PREDICTION = MarketKind.PREDICTION.value
 _PERP = MarketKind.PERP.value
+_SPOT = MarketKind.SPOT.value
 
 
 def _bad_shape(side: str, order_type: str, tif: str, stp_name: str) -> NoReturn:

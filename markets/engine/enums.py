@@ -118,6 +118,7 @@ class RejectReason(StrEnum):
     MARKET_HALTED = "market_halted"
     DUPLICATE_MARKET_ID = "duplicate_market_id"
     BAD_MARKET_SPEC = "bad_market_spec"
+    BOND_TOO_LOW = "bond_too_low"  # LaunchMarket with a bond below the kind's minimum (and never 0)
     NOT_SUPPORTED = "not_supported"
     UNKNOWN_ACCOUNT = "unknown_account"
     SYSTEM_ACCOUNT = "system_account"
@@ -137,6 +138,7 @@ class RejectReason(StrEnum):
     DUPLICATE_CLIENT_ID = "duplicate_client_id"
     UNKNOWN_ORDER = "unknown_order"
     NOT_YOUR_ORDER = "not_your_order"
+    FEE_OWNER_MISMATCH = "fee_owner_mismatch"  # ClaimFees by anyone but the fee account's deployer (or governance)
     # prediction markets (issue 13)
     MARKET_CLOSED = "market_closed"  # trading, or splitting, at or after close_ts
     MARKET_RESOLVED = "market_resolved"  # the market's resolution is final

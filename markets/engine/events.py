@@ -56,6 +56,10 @@ __all__ = [
     "TriggerPlaced",
     "TriggerFired",
     "TriggerCancelled",
+    "OrdersExpired",
+    "FeesClaimed",
+    "HaltHaircut",
+    "HaltDebtCovered",
     "Event",
     "EVENT_TYPES",
     "to_dict",
@@ -798,6 +802,68 @@ class TriggerCancelled(NamedTuple):
         return "trigger_cancelled"
 
 
+@_registry.register
+class OrdersExpired(NamedTuple):
+    """ExpireOrders removed ``expired`` orders (each has its OrderCancelled before this); ``more``:
+    expired orders are still resting, beyond the command's limit."""
+
+    seq: int
+    market_id: str
+    expired: int
+    more: bool
+
+    @property
+    def type(self) -> str:
+        return "orders_expired"
+
+
+@_registry.register
+class FeesClaimed(NamedTuple):
+    """``amount`` of ``asset`` moved from the fee account ``account`` to ``to_account``'s free balance."""
+
+    seq: int
+    account: str
+    to_account: str
+    asset: str
+    amount: int
+    claimant: str
+
+    @property
+    def type(self) -> str:
+        return "fees_claimed"
+
+
+@_registry.register
+class HaltHaircut(NamedTuple):
+    """Halt: ``amount`` of the winner's settlement ``profit`` went to cover losers' debt in the market."""
+
+    seq: int
+    market_id: str
+    account: str
+    profit: int
+    amount: int
+
+    @property
+    def type(self) -> str:
+        return "halt_haircut"
+
+
+@_registry.register
+class HaltDebtCovered(NamedTuple):
+    """Halt: the losers' ``debt`` in the market, paid ``from_insurance`` and ``from_winners``; ``debt_left`` stays."""
+
+    seq: int
+    market_id: str
+    debt: int
+    from_insurance: int
+    from_winners: int
+    debt_left: int
+
+    @property
+    def type(self) -> str:
+        return "halt_debt_covered"
+
+
 Event = (
     Rejected
     | DepositCredited
@@ -844,6 +910,10 @@ Event = (
     | TriggerPlaced
     | TriggerFired
     | TriggerCancelled
+    | OrdersExpired
+    | FeesClaimed
+    | HaltHaircut
+    | HaltDebtCovered
 )
 
 EVENT_TYPES: dict[str, type[Any]] = dict(_registry.by_name)

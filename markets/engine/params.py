@@ -16,10 +16,15 @@ __all__ = ["ProtocolParams", "DEFAULT_PARAMS"]
 
 @dataclass(frozen=True, slots=True)
 class ProtocolParams:
-    """All integers: milliseconds, basis points (1/10,000), lots or minor units as named."""
+    """Integers (milliseconds, basis points (1/10,000), lots or minor units as named), and one account id."""
 
     # accounts
     max_subaccounts: int = 255  # sub-account numbers 1..max_subaccounts
+    # launch: the least bond (core-asset minor units, 18 decimals) a LaunchMarket may carry, per kind;
+    # the MarketRegistry's deployment defaults (chain/deployment.py DEFAULT_MIN_BONDS)
+    min_bond_spot: int = 100 * 10**18
+    min_bond_perp: int = 1_000 * 10**18
+    min_bond_prediction: int = 500 * 10**18
     # risk classes: an isolated-only perp market graduates to cross-eligible when all hold
     graduation_min_age_ms: int = 7 * 24 * 3_600_000  # a week since launch
     graduation_min_bond: int = 10_000 * 10**18  # bond, core-asset minor units (18 decimals)
@@ -38,6 +43,11 @@ class ProtocolParams:
     liquidation_slippage_bps: int = 500  # a liquidation step trades at most 5 % through the mark
     # trigger orders
     trigger_slippage_bps: int = 500  # a fired stop-market / TP / SL trades at most 5 % through the mark
+    max_trigger_rounds: int = 5  # a TriggerTick re-reads the mark after each round of fires, this often at most
+    # expiry sweep
+    expire_max_orders: int = 1_000  # the largest ``limit`` one ExpireOrders command may take
+    # fee claims: the trading account that receives the protocol's fees ("" = not set, claims refused)
+    treasury_account: str = ""
     # perp spec limits
     max_collateral_weight_bps: int = 10_000
     max_margin_tiers: int = 8

@@ -226,8 +226,6 @@ class Perp:
             _reject(RejectReason.BAD_MARKET_SPEC, "need oi_cap > 0 and 0 < account_oi_cap <= oi_cap")
         if c.access not in ACCESS_POLICIES:
             _reject(RejectReason.BAD_MARKET_SPEC, f"access must be open or allowlist, got {c.access!r}")
-        if c.bond < 0:
-            _reject(RejectReason.BAD_MARKET_SPEC, "bond must not be negative")
         return tiers
 
     def launch(self, eng: Engine, c: C.LaunchMarket, tiers: list[MarginTier]) -> list[Any]:
@@ -836,23 +834,60 @@ class Perp:
         return out
 
     def settle_halt(self, eng: Engine, m: Market, price: int | None, out: list[Any]) -> None:
-        """Close every position at ``price`` (the mark when the halt came), by account id."""
+        """Close every position at ``price`` (the mark when the halt came), by account id, and cover
+        the debt of losers whose domain cannot pay within the halt: from the market's insurance
+        fund, then from the winners' settlement profits pro rata (docs/engine.md, "Halt debt")."""
         pm = self.markets[m.market_id]
         if price is None:
             return  # no mark has ever existed, so no trade and no position either
-        for aid in sorted(pm.holders):
-            pos = pm.holders[aid]
-            if not pos.size:
-                continue
+        settled = [(aid, pm.holders[aid]) for aid in sorted(pm.holders) if pm.holders[aid].size]
+        asset = pm.collateral
+        # what each record holds after settling, before it realises: losers' shortfalls, winners' profits
+        debts: dict[str, int] = {}
+        profits: dict[str, int] = {}
+        for aid, pos in settled:
+            cash = pos.cash + pos.size * price * m.tick
+            if cash > 0:
+                profits[aid] = cash
+            elif cash < 0:
+                cover = pos.margin if pos.mode == ISOLATED else eng.accounts[aid].free.get(asset, 0)
+                if cover < -cash:
+                    debts[aid] = -cash - cover
+        fund = eng.accounts[m.insurance_account].free
+        debt = sum(debts.values())
+        from_fund = min(fund.get(asset, 0), debt)
+        cuts = _pro_rata(min(debt - from_fund, sum(profits.values())), profits)
+        for aid, pos in settled:
             size = pos.size
             pos.cash += size * price * m.tick
             pos.size = 0
             eng.seq += 1
             out.append(E.PositionSettled(eng.seq, m.market_id, aid, size, price))
+            cut = cuts.get(aid, 0)
+            if cut:  # the winner's settlement credit shrinks; the amount goes to the fund for the losers
+                pos.cash -= cut
+                fund[asset] += cut
+                eng.seq += 1
+                out.append(E.HaltHaircut(eng.seq, m.market_id, aid, profits[aid], cut))
             self._realise(eng, pm, pos, out)
             if self.index is not None:
                 self.index.changed(pos)
         pm.long_oi = 0
+        if debt:
+            from_winners = sum(cuts.values())
+            for aid in sorted(debts):  # the fund (with the haircuts) pays each debt in full, by account id
+                pos = pm.holders[aid]
+                pay = min(fund[asset], -pos.cash)
+                if pay:
+                    fund[asset] -= pay
+                    pos.cash += pay
+                    if self.index is not None:
+                        self.index.changed(pos)
+                    eng.seq += 1
+                    out.append(E.InsuranceCovered(eng.seq, m.market_id, aid, pay))
+            left = debt - from_fund - from_winners
+            eng.seq += 1
+            out.append(E.HaltDebtCovered(eng.seq, m.market_id, debt, from_fund, from_winners, left))
 
     def resume_market(self, eng: Engine, c: C.ResumeMarket) -> list[Any]:
         self._perp(eng, c.market_id)
@@ -1198,14 +1233,22 @@ class Perp:
         return mark >= trigger if side == "buy" else mark <= trigger
 
     def trigger_tick(self, eng: Engine, c: C.TriggerTick) -> list[Any]:
+        """Fire every trigger the mark has reached, lowest id first; then, since those fills can
+        move the mark and reach further triggers, again with the new mark, for at most
+        ``max_trigger_rounds`` rounds. A round that fires nothing ends the tick."""
         pm = self._perp(eng, c.market_id)
         m = eng.markets[c.market_id]
         if m.status != MarketStatus.ACTIVE:
             _reject(RejectReason.MARKET_HALTED, f"market {c.market_id!r} is halted")
-        mark = self.mark(pm, m, c.ts)
         out: list[Any] = []
-        if mark is None:
-            return out
+        for _ in range(self.params.max_trigger_rounds):
+            mark = self.mark(pm, m, c.ts)
+            if mark is None or not self._trigger_round(eng, c, mark, out):
+                break
+        return out
+
+    def _trigger_round(self, eng: Engine, c: C.TriggerTick, mark: int, out: list[Any]) -> bool:
+        """Fire the triggers of ``c.market_id`` that ``mark`` reaches, lowest id first; any fired?"""
         slip = ceil_div(mark * self.params.trigger_slippage_bps, BPS)
         fired = [
             tid
@@ -1243,4 +1286,21 @@ class Perp:
             except _Reject as r:
                 eng.seq += 1
                 out.append(E.TriggerCancelled(eng.seq, tid, mid, account, r.reason.value))
-        return out
+        return bool(fired)
+
+
+def _pro_rata(total: int, weights: dict[str, int]) -> dict[str, int]:
+    """Split ``total`` (at most the sum of ``weights``) in proportion to the weights, exactly.
+
+    Each key gets ``floor(total × w / W)``; the few units left (fewer than there are keys) go one
+    each to the largest remainders ``total × w mod W``, ties to the lower key. No key gets more
+    than its weight: below ``W`` the floor is under ``w`` and leaves room for the extra unit.
+    """
+    if total <= 0:
+        return {}
+    whole = sum(weights.values())
+    shares = {k: total * w // whole for k, w in weights.items()}
+    rest = total - sum(shares.values())
+    for k in sorted(weights, key=lambda k: (-(total * weights[k] % whole), k))[:rest]:
+        shares[k] += 1
+    return {k: v for k, v in shares.items() if v}

@@ -31,6 +31,7 @@ def spot_spec(market_id: str = MARKET, **over: Any) -> C.LaunchMarket:
         taker_fee_bps=0,
         deployer_fee_share_bps=0,
         deployer="0xdeployer",
+        bond=100 * 10**18,  # the protocol's minimum for spot (params.py)
     )
     spec.update(over)
     return C.LaunchMarket(**spec)

@@ -35,7 +35,7 @@ def perp_spec(market_id: str = "BTC-PERP", **over: Any) -> C.LaunchMarket:
         oi_cap=10_000,
         account_oi_cap=1_000,
         access="open",
-        bond=1_000,
+        bond=10_000 * 10**18,  # above the launch minimum (1,000 core tokens) and the default graduation rule
     )
     spec.update(over)
     return C.LaunchMarket(**spec)

@@ -33,6 +33,7 @@ def pred_spec(market_id: str = "BIN", **over: Any) -> C.LaunchMarket:
         resolver="oracle",
         dispute_window_ms=HOUR2,
         dispute_bond=1_000,
+        bond=500 * 10**18,  # the protocol's minimum for prediction markets (params.py)
     )
     spec.update(over)
     return C.LaunchMarket(**spec)

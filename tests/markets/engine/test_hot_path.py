@@ -11,7 +11,7 @@ from markets.engine.engine import _walk
 def test_resting_spot_orders_have_every_order_field_and_queue_in_time_order() -> None:
     # given: a spot market with two funded accounts
     eng = Engine()
-    eng.apply(C.LaunchMarket(1, "ETH-USDC", "spot", "ETH", "USDC", 1, 1, 1, -1, 5, 2000, "0xdeployer"))
+    eng.apply(C.LaunchMarket(1, "ETH-USDC", "spot", "ETH", "USDC", 1, 1, 1, -1, 5, 2000, "0xdeployer", bond=10**20))
     eng.apply(C.DepositCredit(1, "d1", "0xalice", "USDC", 10**9))
     eng.apply(C.DepositCredit(1, "d2", "0xbob", "ETH", 10**9))
     # when: two orders open price levels and two more join them

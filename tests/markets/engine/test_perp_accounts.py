@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import FrozenInstanceError, fields
+from dataclasses import FrozenInstanceError, fields, replace
 
 import pytest
 
@@ -52,7 +52,7 @@ def test_subaccount_transfer_moves_free_collateral_only() -> None:
 
 def test_transfer_cannot_touch_reserved_funds() -> None:
     eng = Engine()
-    _ok(eng, C.LaunchMarket(1, "X-USD", "spot", "X", USD, 1, 1, 1, 0, 0, 0, "0xdep"))
+    _ok(eng, C.LaunchMarket(1, "X-USD", "spot", "X", USD, 1, 1, 1, 0, 0, 0, "0xdep", bond=10**20))
     _ok(eng, C.DepositCredit(1, "d", "0xa", USD, 1_000))
     _ok(eng, C.PlaceOrder(2, "0xa", "X-USD", "buy", 10, 90))  # reserves 900
     [rej] = eng.apply(C.SubaccountTransfer(3, "0xa", "0xa:1", USD, 101))
@@ -67,7 +67,8 @@ def test_protocol_parameter_defaults() -> None:
     p = DEFAULT_PARAMS
     assert (p.oracle_min_interval_ms, p.oracle_max_move_bps, p.oracle_stale_ms) == (2_500, 100, 10_000)
     assert p.graduation_min_age_ms == 604_800_000
-    assert all(isinstance(getattr(p, f.name), int) for f in fields(p))
+    assert all(isinstance(getattr(p, f.name), int) for f in fields(p) if f.name != "treasury_account")
+    assert p.treasury_account == ""
     with pytest.raises(FrozenInstanceError):
         p.oracle_stale_ms = 1  # type: ignore[misc]
 
@@ -108,9 +109,9 @@ def test_perp_launch_starts_isolated_only() -> None:
 
 
 def test_graduation_tick_applies_the_rule() -> None:
-    eng = Engine(FAST)
+    eng = Engine(replace(FAST, graduation_min_bond=5_000 * 10**18))
     _ok(eng, perp_spec("A-PERP"))
-    _ok(eng, perp_spec("B-PERP", bond=99))  # bond below the rule
+    _ok(eng, perp_spec("B-PERP", bond=4_999 * 10**18))  # bond enough to launch, below the rule
     _ok(eng, perp_spec("C-PERP"))
     _ok(eng, C.GovernanceCase(2, "C-PERP", "case-1", "open"))
     assert _ok(eng, C.GraduationTick(1_000)) == []  # too young: 999 ms

@@ -39,7 +39,12 @@ def eng() -> Engine:
     eng = Engine(FAST)
     ok(eng, perp_spec())
     ok(eng, C.SetRiskClass(1, "BTC-PERP", "cross_eligible"))
-    ok(eng, C.LaunchMarket(1, "X-USD", "spot", "X", USD, 1, 1, 1, 0, 0, 0, "0xdep", collateral_weight_bps=5_000))
+    ok(
+        eng,
+        C.LaunchMarket(
+            1, "X-USD", "spot", "X", USD, 1, 1, 1, 0, 0, 0, "0xdep", collateral_weight_bps=5_000, bond=10**20
+        ),
+    )
     ok(eng, pred_spec("RAIN", collateral_weight_bps=5_000))
     for who, asset, amount in (("alice", USD, 3_000), ("bob", USD, 3_000), ("mm", USD, 10**7), ("mm", "X", 10**4)):
         ok(eng, C.DepositCredit(1, f"d-{who}-{asset}", who, asset, amount))

@@ -19,7 +19,7 @@ def _setup() -> Engine:
     eng = Engine()
     cmds: list[Any] = [
         perp_spec(),
-        C.LaunchMarket(1, "X-USD", "spot", "X", USD, 1, 1, 1, 0, 0, 0, "0xdep"),
+        C.LaunchMarket(1, "X-USD", "spot", "X", USD, 1, 1, 1, 0, 0, 0, "0xdep", bond=10**20),
         C.DepositCredit(1, "d-a", "0xa", USD, 1_000),
         C.GovernanceCase(2, "BTC-PERP", "open-case", "open"),
         perp_spec("G-PERP", ts=2),

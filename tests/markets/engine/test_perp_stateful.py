@@ -108,6 +108,14 @@ class PerpMachine(RuleBasedStateMachine):
                     if pos is not None and pos.cash < 0 and not pos.size:
                         assert eng.balance(f"sys:insurance:{mid}", USD)[0] == 0
                 event("liquidation_debt")
+            elif isinstance(e, E.HaltHaircut):
+                assert 0 < e.amount <= e.profit
+            elif isinstance(e, E.HaltDebtCovered):
+                # a halt covers losers' debt from its own fund, then its winners; what is left means both ran out
+                assert e.debt == e.from_insurance + e.from_winners + e.debt_left
+                if e.debt_left:
+                    assert eng.balance(f"sys:insurance:{e.market_id}", USD)[0] == 0
+                event("halt_debt_left" if e.debt_left else "halt_debt_covered")
             elif isinstance(e, E.PnlRealized):
                 pos = eng.perp.position(e.account, e.market_id)
                 if pos is not None and pos.mode == "isolated":

@@ -242,10 +242,14 @@ def test_new_market_is_isolated_and_loses_at_most_the_margin() -> None:
     evs = ok(eng, C.HaltMarket(9, M, "deployer"))
     carol = [e for e in of(evs, E.PositionSettled) if e.account == "carol"][0]
     assert (carol.size, carol.price) == (5, 1)
-    # carol loses her 1,000 of margin and nothing else: the 3,995 beyond it is debt on the record
+    # carol loses her 1,000 of margin and nothing else; the 3,995 beyond it is covered within the
+    # halt by the winner, bob (short 5 from 1,000: profit 4,995), since the insurance fund is empty
     assert eng.balance("carol", USD) == (9_000, 0)
     pos = eng.perp.position("carol", M)
-    assert pos is not None and (pos.size, pos.margin, pos.cash) == (0, 0, -3_995)
+    assert pos is not None and (pos.size, pos.margin, pos.cash) == (0, 0, 0)
+    assert [(e.account, e.profit, e.amount) for e in of(evs, E.HaltHaircut)] == [("bob", 4_995, 3_995)]
+    [covered] = of(evs, E.HaltDebtCovered)
+    assert (covered.debt, covered.from_insurance, covered.from_winners, covered.debt_left) == (3_995, 0, 3_995, 0)
     assert perp_totals(eng) == {USD: 210_000}
 
 

@@ -110,3 +110,53 @@ def test_trigger_rejects_and_cancel() -> None:
     assert rej(eng, C.CancelTrigger(12, "alice", 99)) == RejectReason.UNKNOWN_ORDER
     [ev] = ok(eng, C.CancelTrigger(12, "alice", t.trigger_id))
     assert ev.reason == "user" and eng.perp.triggers == {}
+
+
+# -- cascades within one tick ---------------------------------------------------------------------
+
+
+def _cascade(params: ProtocolParams = P) -> tuple[Engine, int, int, int]:
+    """mm bids 2 at 999 and 50 at 990, asks 50 at 1001; the mark is median(1000, 1000, 1000) = 1000.
+    carol's stop sells 2 at 1000 (reached); bob's at 999 (not yet); carol's third at 900."""
+    eng = Engine(params)
+    ok(eng, perp_spec())
+    ok(eng, C.SetRiskClass(1, M, "cross_eligible"))
+    for who in ("alice", "bob", "carol", "mm"):
+        ok(eng, C.DepositCredit(1, f"d-{who}", who, USD, 10**6))
+    ok(eng, C.PlaceOrder(2, "bob", M, "sell", 1000, 10))
+    ok(eng, C.PlaceOrder(2, "alice", M, "buy", 1000, 10, tif="ioc"))
+    ok(eng, C.OraclePrice(10, M, 1000, SRC))
+    ok(eng, C.PlaceOrder(11, "mm", M, "buy", 999, 2))
+    ok(eng, C.PlaceOrder(11, "mm", M, "buy", 990, 50))
+    ok(eng, C.PlaceOrder(11, "mm", M, "sell", 1001, 50))
+    [a] = ok(eng, C.PlaceTrigger(11, "carol", M, "stop_market", 1000, "sell", size=2))
+    [b] = ok(eng, C.PlaceTrigger(11, "bob", M, "stop_market", 999, "sell", size=1))
+    [c] = ok(eng, C.PlaceTrigger(11, "carol", M, "stop_market", 900, "sell", size=1))
+    return eng, a.trigger_id, b.trigger_id, c.trigger_id
+
+
+def test_a_fill_that_moves_the_mark_fires_the_next_trigger_in_the_same_tick() -> None:
+    eng, a, b, c = _cascade()
+    assert P.max_trigger_rounds == 5
+    evs = ok(eng, C.TriggerTick(12, M))
+    # round 1, mark 1000: carol's stop sells 2 at the 999 bid. The mid falls to (990 + 1001) // 2 = 995
+    # and the trade average to (1000 + 999) // 2 = 999, so the mark is median(1000, 995, 999) = 999.
+    # round 2, mark 999: bob's stop sells 1 at 990; the mark becomes median(1000, 995, 996) = 996.
+    # round 3, mark 996: nothing more is reached (carol's last stop is at 900), the tick ends.
+    assert [(e.trigger_id, e.mark) for e in of(evs, E.TriggerFired)] == [(a, 1000), (b, 999)]
+    assert [(t.taker_account, t.price, t.size, t.maker_account) for t in of(evs, E.Trade)] == [
+        ("carol", 999, 2, "mm"),
+        ("bob", 990, 1, "mm"),
+    ]
+    assert list(eng.perp.triggers) == [c]
+    assert eng.perp.mark(eng.perp.markets[M], eng.markets[M], 12) == 996
+    assert perp_totals(eng) == {USD: 4 * 10**6}
+
+
+def test_the_rounds_are_bounded_and_the_next_tick_goes_on() -> None:
+    eng, a, b, _ = _cascade(ProtocolParams(graduation_min_age_ms=0, graduation_min_bond=0, max_trigger_rounds=1))
+    evs = ok(eng, C.TriggerTick(12, M))
+    assert [(e.trigger_id, e.mark) for e in of(evs, E.TriggerFired)] == [(a, 1000)]
+    evs = ok(eng, C.TriggerTick(12, M))
+    assert [(e.trigger_id, e.mark) for e in of(evs, E.TriggerFired)] == [(b, 999)]
+    assert [(t.price, t.size) for t in of(evs, E.Trade)] == [(990, 1)]

@@ -20,7 +20,12 @@ def ok(eng: Engine, cmd: Any) -> list[Any]:
 
 def test_spot_and_prediction_holdings_count_at_mid_times_weight() -> None:
     eng = Engine(FAST)
-    ok(eng, C.LaunchMarket(1, "X-USD", "spot", "X", USD, 2, 10, 1, 0, 0, 0, "0xdep", collateral_weight_bps=5_000))
+    ok(
+        eng,
+        C.LaunchMarket(
+            1, "X-USD", "spot", "X", USD, 2, 10, 1, 0, 0, 0, "0xdep", collateral_weight_bps=5_000, bond=10**20
+        ),
+    )
     ok(eng, pred_spec("RAIN", collateral_weight_bps=9_000))
     ok(eng, C.DepositCredit(1, "d1", "a", "X", 105))
     ok(eng, C.DepositCredit(1, "d2", "a", USD, 10_000))

@@ -157,6 +157,15 @@ class PredictionMachine(RuleBasedStateMachine):
     def cancel_all(self, account: str, market: str) -> None:
         self.run(C.CancelAll(self.ts, account, market))
 
+    @rule(market=st.sampled_from(["", *MARKETS[:4]]), limit=st.integers(1, 3))
+    def expire(self, market: str, limit: int) -> None:
+        evs = self.run(C.ExpireOrders(self.ts, market, limit))
+        if evs and isinstance(evs[0], E.Rejected):  # a group member not launched yet
+            return
+        if not evs or not evs[-1].more:  # the sweep is complete: nothing expired is left in its scope
+            left = [o for o in self.eng.orders.values() if o.expiry_ts and o.expiry_ts <= self.ts]
+            assert not [o for o in left if not market or o.market_id == market]
+
     @rule(account=accounts, market=markets, amount=st.integers(1, 40))
     def split(self, account: str, market: str, amount: int) -> None:
         self.run(C.Split(self.ts, account, market, amount))

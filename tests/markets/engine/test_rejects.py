@@ -11,6 +11,7 @@ from markets.engine import commands as C
 from markets.engine import events as E
 
 from .conftest import BASE, MARKET, QUOTE, spot_spec
+from .test_claim_fees import COVERED as CLAIM_CASES_COVERED
 from .test_perp_rejects import COVERED as PERP_CASES_COVERED
 from .test_prediction_rejects import COVERED as PREDICTION_CASES_COVERED
 
@@ -45,6 +46,9 @@ CASES: list[tuple[str, Any, RejectReason]] = [
     ("unknown market", po(market_id="NOPE"), RejectReason.UNKNOWN_MARKET),
     ("halted market", po(market_id="HALTED-USDC"), RejectReason.MARKET_HALTED),
     ("halt twice", C.HaltMarket(5, "HALTED-USDC"), RejectReason.MARKET_HALTED),
+    ("bond below the minimum", spot_spec("LOW-USDC", ts=5, bond=100 * 10**18 - 1), RejectReason.BOND_TOO_LOW),
+    ("no bond", spot_spec("LOW-USDC", ts=5, bond=0), RejectReason.BOND_TOO_LOW),
+    ("negative bond", spot_spec("LOW-USDC", ts=5, bond=-1), RejectReason.BAD_MARKET_SPEC),
     ("unknown account", po(account="mallory"), RejectReason.UNKNOWN_ACCOUNT),
     ("system account trades", po(account="sys:protocol"), RejectReason.SYSTEM_ACCOUNT),
     ("bad side", po(side="hold"), RejectReason.INVALID_FIELD),
@@ -96,7 +100,7 @@ CASES: list[tuple[str, Any, RejectReason]] = [
     ("expire executed", C.WithdrawExpire(2_000, "w-done"), RejectReason.WITHDRAWAL_NOT_PENDING),
     ("execute twice", C.WithdrawExecuted(5, "w-done"), RejectReason.WITHDRAWAL_NOT_PENDING),
     ("duplicate market", spot_spec(ts=5), RejectReason.DUPLICATE_MARKET_ID),
-    ("perp without margin tiers", spot_spec("P", ts=5, kind="perp"), RejectReason.BAD_MARKET_SPEC),
+    ("perp without margin tiers", spot_spec("P", ts=5, kind="perp", bond=10**21), RejectReason.BAD_MARKET_SPEC),
     ("unknown kind", spot_spec("P", ts=5, kind="option"), RejectReason.BAD_MARKET_SPEC),
     ("same assets", spot_spec("P", ts=5, base_asset=QUOTE), RejectReason.BAD_MARKET_SPEC),
     ("zero tick", spot_spec("P", ts=5, tick_size=0), RejectReason.BAD_MARKET_SPEC),
@@ -129,6 +133,7 @@ def test_rejected_without_state_change(eng: Engine, name: str, command: Any, rea
 def test_every_reject_reason_is_covered() -> None:
     # prediction-market reasons have their own table (test_prediction_rejects.py)
     covered = {reason for _, _, reason in CASES} | PREDICTION_CASES_COVERED | PERP_CASES_COVERED
+    covered |= CLAIM_CASES_COVERED
     assert covered == set(RejectReason)
 
 

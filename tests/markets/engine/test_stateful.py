@@ -24,6 +24,7 @@ from markets.engine import events as E
 
 from .conftest import check_invariants
 
+BOND = 100 * 10**18  # the launch minimum for spot markets
 ACCOUNTS = ["a0", "a1", "a2", "a3"]  # "nobody" (never funded) appears through `rare`
 ASSETS = ["USD", "X", "Y"]
 MARKETS = {
@@ -85,7 +86,9 @@ class EngineMachine(RuleBasedStateMachine):
     @initialize()
     def launch(self) -> None:
         for mid, (base, quote, tick, lot, mn, mk, tk, share) in sorted(MARKETS.items()):
-            evs = self.run(C.LaunchMarket(self.ts, mid, "spot", base, quote, tick, lot, mn, mk, tk, share, "0xdep"))
+            evs = self.run(
+                C.LaunchMarket(self.ts, mid, "spot", base, quote, tick, lot, mn, mk, tk, share, "0xdep", bond=BOND)
+            )
             assert isinstance(evs[0], E.MarketLaunched)
         for i, acct in enumerate(ACCOUNTS):
             for asset in ASSETS:
@@ -194,6 +197,18 @@ class EngineMachine(RuleBasedStateMachine):
     def settle_withdrawal(self, pick: int, execute: bool) -> None:
         wid = self.withdrawals[pick % len(self.withdrawals)]
         self.run(C.WithdrawExecuted(self.ts, wid) if execute else C.WithdrawExpire(self.ts, wid))
+
+    @rule(asset=st.sampled_from(["USD", "Y"]), amount=st.integers(0, 300), thief=st.booleans())
+    def claim_fees(self, asset: str, amount: int, thief: bool) -> None:
+        """The deployer takes some of its fees into its own account (a transfer: totals stay)."""
+        self.run(C.ClaimFees(self.ts, "sys:deployer:0xdep", asset, amount, "a0" if thief else "0xdep"))
+
+    @rule(market=st.sampled_from(["", *sorted(MARKETS)]), limit=st.integers(1, 3))
+    def expire(self, market: str, limit: int) -> None:
+        evs = self.run(C.ExpireOrders(self.ts, market, limit))
+        if not evs or not evs[-1].more:  # the sweep is complete: nothing expired is left in its scope
+            left = [o for o in self.eng.orders.values() if o.expiry_ts and o.expiry_ts <= self.ts]
+            assert not [o for o in left if not market or o.market_id == market]
 
     @rule(pick=st.integers(0, 40))
     def rare(self, pick: int) -> None:
