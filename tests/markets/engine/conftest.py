@@ -10,6 +10,7 @@ import pytest
 
 from markets.engine import Engine
 from markets.engine import commands as C
+from markets.engine import events as E
 from markets.engine.book import Order
 
 MARKET = "ETH-USDC"
@@ -124,3 +125,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "soak" in item.keywords and str(item.path).startswith(here):
             item.add_marker(skip)
+
+
+def ok(eng: Engine, cmd: Any) -> list[Any]:
+    """Apply a command that must be accepted; return its events."""
+    evs = eng.apply(cmd)
+    assert not any(isinstance(e, E.Rejected) for e in evs), evs
+    return evs
+
+
+def rej(eng: Engine, cmd: Any) -> str:
+    """Apply a command that must be rejected without a state change; return the reason."""
+    before = eng.state_hash(include_seq=False)
+    [ev] = eng.apply(cmd)
+    assert isinstance(ev, E.Rejected), ev
+    assert eng.state_hash(include_seq=False) == before
+    return ev.reason

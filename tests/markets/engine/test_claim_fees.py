@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
@@ -12,27 +11,13 @@ from markets.engine import commands as C
 from markets.engine import events as E
 from markets.engine.params import DEFAULT_PARAMS, ProtocolParams
 
-from .conftest import MARKET, QUOTE, check_invariants, spot_spec
+from .conftest import MARKET, QUOTE, check_invariants, ok, rej, spot_spec
 
 OPS_CLAIM_COMMANDS = {"ClaimFees"}
 OPS_CLAIM_EVENTS = {"FeesClaimed"}
 DEP = deployer_fee_account("0xdeployer")
 TREASURY = "0xtreasury"
 TOTALS = {QUOTE: 1_000_000, "ETH": 100_000}
-
-
-def ok(eng: Engine, cmd: Any) -> list[Any]:
-    evs = eng.apply(cmd)
-    assert not any(isinstance(e, E.Rejected) for e in evs), evs
-    return evs
-
-
-def rej(eng: Engine, cmd: Any) -> str:
-    before = eng.state_hash(include_seq=False)
-    [ev] = eng.apply(cmd)
-    assert isinstance(ev, E.Rejected), ev
-    assert eng.state_hash(include_seq=False) == before
-    return ev.reason
 
 
 @pytest.fixture

@@ -10,26 +10,12 @@ from markets.engine import commands as C
 from markets.engine import events as E
 from markets.engine.params import DEFAULT_PARAMS
 
-from .conftest import MARKET, QUOTE, check_invariants, spot_spec
+from .conftest import MARKET, QUOTE, check_invariants, ok, rej, spot_spec
 from .perp_helpers import FAST, USD, perp_spec
 from .pred_helpers import pred_spec
 
 OPS_EXPIRE_COMMANDS = {"ExpireOrders"}
 OPS_EXPIRE_EVENTS = {"OrdersExpired"}
-
-
-def ok(eng: Engine, cmd: Any) -> list[Any]:
-    evs = eng.apply(cmd)
-    assert not any(isinstance(e, E.Rejected) for e in evs), evs
-    return evs
-
-
-def rej(eng: Engine, cmd: Any) -> str:
-    before = eng.state_hash(include_seq=False)
-    [ev] = eng.apply(cmd)
-    assert isinstance(ev, E.Rejected), ev
-    assert eng.state_hash(include_seq=False) == before
-    return ev.reason
 
 
 def cancelled(evs: list[Any]) -> list[tuple[int, str, int, str]]:

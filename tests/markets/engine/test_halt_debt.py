@@ -12,18 +12,13 @@ from markets.engine import events as E
 from markets.engine.params import ProtocolParams
 from markets.engine.perp import _pro_rata
 
+from .conftest import ok
 from .perp_helpers import USD, perp_spec, perp_totals
 
 M = "BTC-PERP"
 SRC = "push:0xoraclekey"
 P = ProtocolParams(graduation_min_age_ms=0, graduation_min_bond=0, graduation_min_oi_lots=0, oracle_max_move_bps=5_000)
 OPS_HALT_EVENTS = {"HaltHaircut", "HaltDebtCovered"}
-
-
-def ok(eng: Engine, cmd: Any) -> list[Any]:
-    evs = eng.apply(cmd)
-    assert not any(isinstance(e, E.Rejected) for e in evs), evs
-    return evs
 
 
 def of(evs: list[Any], cls: type) -> list[Any]:

@@ -11,16 +11,11 @@ from markets.engine import commands as C
 from markets.engine import events as E
 from markets.engine.perp import Perp
 
+from .conftest import ok
 from .perp_helpers import FAST, USD, perp_spec
 from .pred_helpers import pred_spec
 
 SRC = "push:0xoraclekey"
-
-
-def ok(eng: Engine, cmd: Any) -> list[Any]:
-    evs = eng.apply(cmd)
-    assert not any(isinstance(e, E.Rejected) for e in evs), evs
-    return evs
 
 
 def rejected(eng: Engine, cmd: Any) -> Any:

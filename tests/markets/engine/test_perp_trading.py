@@ -10,23 +10,10 @@ from markets.engine import Engine, RejectReason
 from markets.engine import commands as C
 from markets.engine import events as E
 
+from .conftest import ok, rej
 from .perp_helpers import FAST, USD, perp_spec, perp_totals
 
 M = "BTC-PERP"
-
-
-def ok(eng: Engine, cmd: Any) -> list[Any]:
-    evs = eng.apply(cmd)
-    assert not any(isinstance(e, E.Rejected) for e in evs), evs
-    return evs
-
-
-def rej(eng: Engine, cmd: Any) -> str:
-    before = eng.state_hash(include_seq=False)
-    [ev] = eng.apply(cmd)
-    assert isinstance(ev, E.Rejected), ev
-    assert eng.state_hash(include_seq=False) == before
-    return ev.reason
 
 
 def of(evs: list[Any], cls: type) -> list[Any]:

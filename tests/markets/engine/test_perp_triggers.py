@@ -9,25 +9,12 @@ from markets.engine import commands as C
 from markets.engine import events as E
 from markets.engine.params import ProtocolParams
 
+from .conftest import ok, rej
 from .perp_helpers import USD, perp_spec, perp_totals
 
 M = "BTC-PERP"
 SRC = "push:0xoraclekey"
 P = ProtocolParams(graduation_min_age_ms=0, graduation_min_bond=0, graduation_min_oi_lots=0, oracle_max_move_bps=5_000)
-
-
-def ok(eng: Engine, cmd: Any) -> list[Any]:
-    evs = eng.apply(cmd)
-    assert not any(isinstance(e, E.Rejected) for e in evs), evs
-    return evs
-
-
-def rej(eng: Engine, cmd: Any) -> str:
-    before = eng.state_hash(include_seq=False)
-    [ev] = eng.apply(cmd)
-    assert isinstance(ev, E.Rejected), ev
-    assert eng.state_hash(include_seq=False) == before
-    return ev.reason
 
 
 def of(evs: list[Any], cls: type) -> list[Any]:

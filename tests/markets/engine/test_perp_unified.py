@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from markets.engine import Engine, RejectReason
 from markets.engine import commands as C
-from markets.engine import events as E
 
+from .conftest import ok
 from .perp_helpers import FAST, USD, perp_spec, perp_totals
 from .pred_helpers import pred_spec
-
-
-def ok(eng: Engine, cmd: Any) -> list[Any]:
-    evs = eng.apply(cmd)
-    assert not any(isinstance(e, E.Rejected) for e in evs), evs
-    return evs
 
 
 def test_spot_and_prediction_holdings_count_at_mid_times_weight() -> None:
