@@ -1,17 +1,26 @@
 """Liquidation sweeps: every margin domain's maintenance health, kept by the engine as positions change.
 
 ``MarginIndex`` is derived data (not in the snapshot, rebuilt from the state on restore).
-It keeps the perp positions as per-market columns (domain number, size, |size|, cash, and
-for isolated positions their margin) and, per domain, the weighted PnL less the maintenance
-of its cross positions (its *surplus*) at each market's last priced mark. ``Perp`` calls
-``changed(pos)`` after every change to a position record (fills, funding, liquidation
-steps, ADL, halt settlement, margin adjustment, mode change): O(1) per call, the row is
-replaced and the domain's surplus moves by the difference at the stored mark.
+Cross positions are rows of flat columns (market number, size, cash, weight, mm key, and
+the row's weighted PnL less maintenance at its market's last priced mark), laid out in one
+contiguous block per domain, so a full sweep prices every row in one pass and totals each
+domain with one ``sum`` over its slice: no per-row scatter into the domain totals, which
+is what a per-market layout costs. A full block moves to the end with room for 1.5 times
+as many rows (amortised O(1) per added row); the rows it leaves are zeroed, and when they
+are a quarter of the columns every block is copied down (amortised O(1) again). Isolated
+positions, each its own domain, stay per-market columns. Per market, ``where`` maps a
+domain to its cross row, which a per-market tick gathers.
+
+``Perp`` calls ``changed(pos)`` after every change to a position record (fills, funding,
+liquidation steps, ADL, halt settlement, margin adjustment, mode change): O(1), the row is
+rewritten and its domain's *surplus* (Σ weighted PnL - maintenance of its cross rows)
+moves by the difference at the stored mark.
 
 Collateral is not copied: a domain's ``free + reserved`` balance and its weighted spot and
 prediction holdings are read from the ledger itself when health is asked for. All are
-never negative, so only a domain whose surplus is negative needs that read, and deposits,
-transfers, withdrawals and spot or prediction fills need no hook.
+never negative, so only a domain whose surplus plus free balance is negative (one C-level
+pass over all domains) needs the rest, and deposits, transfers, withdrawals and spot or
+prediction fills need no hook.
 
 - ``sweep(ts)``: every market re-priced (marks moved everywhere);
 - ``update_market(m, ts)``: only market ``m`` re-priced; its holders' surplus moves by the
@@ -39,6 +48,8 @@ if TYPE_CHECKING:
 __all__ = ["MarginIndex"]
 
 _CROSS = "cross"
+# a row's mm key is |size| << _SHIFT | market number: one dict lookup per row in a full sweep
+_SHIFT = 32
 
 
 def _mm(tiers: list[MarginTier], notional: int) -> int:
@@ -48,53 +59,50 @@ def _mm(tiers: list[MarginTier], notional: int) -> int:
     return 0  # pragma: no cover - the last cap is 0
 
 
-class _Cols:
-    """One market's position records as columns: cross ones and isolated ones apart.
+class _Market:
+    """One market: its pricing, its cross rows' places, its isolated positions as columns.
 
-    ``x_row`` / ``i_row`` map a domain number to its row; a removed row is swapped with the
-    last one, so every change is O(1). A cross row keeps what it adds to its domain's totals,
-    so a change moves them by the difference. ``cache`` is maintenance per |size| at ``unit``.
+    ``absn`` counts the rows (cross and isolated) at each |size|, so a re-pricing computes
+    maintenance once per distinct size, not per row; ``cache`` is maintenance per |size| at
+    ``unit``. ``i_row`` maps a domain number to its isolated row; a removed row is swapped
+    with the last one, so every change is O(1).
     """
 
     __slots__ = (
+        "no",
         "tiers",
         "weight",
         "asset",
         "unit",
         "cache",
-        "x_row",
-        "x_dom",
-        "x_size",
-        "x_abs",
-        "x_cash",
-        "x_s",
+        "absn",
+        "where",
         "i_row",
         "i_dom",
         "i_size",
         "i_abs",
         "i_cash",
         "i_margin",
+        "i_base",
         "under",
     )
 
-    def __init__(self, tiers: list[MarginTier], weight: int, asset: str) -> None:
+    def __init__(self, no: int, tiers: list[MarginTier], weight: int, asset: str) -> None:
+        self.no = no
         self.tiers = tiers
         self.weight = weight
         self.asset = asset
         self.unit = 0  # mark x tick at the last pricing (0 before any)
-        self.cache: dict[int, int] = {}
-        self.x_row: dict[int, int] = {}
-        self.x_dom: list[int] = []
-        self.x_size: list[int] = []
-        self.x_abs: list[int] = []
-        self.x_cash: list[int] = []
-        self.x_s: list[int] = []  # each row's weighted PnL less its maintenance, at ``unit``
+        self.cache: dict[int, int] = {0: 0}
+        self.absn: dict[int, int] = {}
+        self.where: dict[int, int] = {}  # domain -> its cross row
         self.i_row: dict[int, int] = {}
         self.i_dom: list[int] = []
         self.i_size: list[int] = []
         self.i_abs: list[int] = []
         self.i_cash: list[int] = []
         self.i_margin: list[int] = []
+        self.i_base: list[int] = []  # margin + cash
         self.under: set[int] = set()  # isolated positions below maintenance at ``unit``
 
     def mm(self, a: int) -> int:
@@ -103,11 +111,27 @@ class _Cols:
             r = self.cache[a] = _mm(self.tiers, a * self.unit)
         return r
 
-    def rows(self) -> tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int, int]]]:
-        """{domain: (size, cash)} cross, {domain: (size, cash, margin)} isolated (for tests)."""
-        x = {d: (s, c) for d, s, c in zip(self.x_dom, self.x_size, self.x_cash, strict=True)}
-        i = {d: (s, c, g) for d, s, c, g in zip(self.i_dom, self.i_size, self.i_cash, self.i_margin, strict=True)}
-        return x, i
+    def ref(self, old: int, new: int) -> None:
+        """A row's |size| went from ``old`` to ``new`` (-1: no row before / after)."""
+        absn = self.absn
+        if old >= 0:
+            n = absn[old] - 1
+            if n:
+                absn[old] = n
+            else:
+                del absn[old]
+        if new >= 0:
+            absn[new] = absn.get(new, 0) + 1
+
+    def price(self, unit: int) -> dict[int, int]:
+        """Maintenance per |size| held, at ``unit``; the isolated positions' health."""
+        self.unit = unit
+        tiers = self.tiers
+        cache = self.cache = {a: _mm(tiers, a * unit) for a in self.absn}
+        cache.setdefault(0, 0)
+        iso_eq = map(add, self.i_base, map(mul, self.i_size, repeat(unit)))  # C-level: no bytecode per row
+        self.under = set(compress(self.i_dom, map(lt, iso_eq, map(cache.__getitem__, self.i_abs))))
+        return cache
 
 
 def _scatter(total: list[int], dom: list[int], x: list[int]) -> None:
@@ -139,10 +163,21 @@ class MarginIndex:
         self.assets: list[dict[str, int]] = []  # cross records per collateral asset
         self.asset: list[str | None] = []  # the one cross collateral asset; "" none; None several
         self.multi: set[int] = set()
-        # Σ (weighted PnL - maintenance) of the domain's cross positions at the stored units:
+        # Σ (weighted PnL - maintenance) of the domain's cross rows at the stored units:
         # the domain is below maintenance iff this + collateral + holdings < 0
         self.surplus: list[int] = []
-        self.cols: dict[str, _Cols] = {}
+        self.block: list[slice] = []  # each domain's live cross rows
+        self.room: list[int] = []  # each domain's block length (live rows + spare ones)
+        # the cross rows; a spare or abandoned row is all zeros (it prices to 0 and adds nothing)
+        self.mk: list[int] = []
+        self.size: list[int] = []
+        self.cash: list[int] = []
+        self.wt: list[int] = []
+        self.key: list[int] = []
+        self.xs: list[int] = []  # weighted PnL - maintenance at the stored unit
+        self.abandoned = 0
+        self.cols: dict[str, _Market] = {}
+        self.by_no: list[_Market] = []
         perp = eng.perp
         for mid in perp.markets:
             self.add_market(mid)
@@ -154,7 +189,8 @@ class MarginIndex:
 
     def add_market(self, market_id: str) -> None:
         pm = self.eng.perp.markets[market_id]
-        self.cols[market_id] = _Cols(pm.tiers, pm.weight_bps, pm.collateral)
+        c = self.cols[market_id] = _Market(len(self.by_no), pm.tiers, pm.weight_bps, pm.collateral)
+        self.by_no.append(c)
 
     def _domain(self, account: str) -> int:
         i = self.number[account] = len(self.names)
@@ -165,6 +201,8 @@ class MarginIndex:
         self.assets.append({})
         self.asset.append("")
         self.surplus.append(0)
+        self.block.append(slice(0, 0))
+        self.room.append(0)
         return i
 
     def _count(self, i: int, asset: str, step: int) -> None:
@@ -196,48 +234,115 @@ class MarginIndex:
             m = c.mm(a)
         p = cash + size * c.unit
         if pos.mode == _CROSS:
-            r = c.x_row.get(i)
-            if r is None:
-                r = self._add_cross(c, i)
+            g = c.where.get(i)
+            if g is None:
+                g = self._add_cross(c, i)
             x = (p * c.weight // BPS if p > 0 else p) - m
-            self.surplus[i] += x - c.x_s[r]
-            c.x_size[r], c.x_abs[r], c.x_cash[r], c.x_s[r] = size, a, cash, x
+            xs = self.xs
+            self.surplus[i] += x - xs[g]
+            xs[g] = x
+            old = self.size[g]
+            if old != size:
+                oa = old if old >= 0 else -old
+                if oa != a:
+                    c.ref(oa, a)
+                    self.key[g] = a << _SHIFT | c.no
+                self.size[g] = size
+            self.cash[g] = cash
             return
         r = c.i_row.get(i)
         if r is None:
             r = self._add_isolated(c, i)
+        oa = c.i_abs[r]
+        if oa != a:
+            c.ref(oa, a)
         c.i_size[r], c.i_abs[r], c.i_cash[r], c.i_margin[r] = size, a, cash, pos.margin
-        if pos.margin + p < m:
+        c.i_base[r] = base = pos.margin + cash
+        if base + size * c.unit < m:
             c.under.add(i)
         else:
             c.under.discard(i)
 
-    def _add_cross(self, c: _Cols, i: int) -> int:
+    def _cols(self) -> tuple[list[int], ...]:
+        return self.mk, self.size, self.cash, self.wt, self.key, self.xs
+
+    def _add_cross(self, c: _Market, i: int) -> int:
         if i in c.i_row:  # the mode changed (only ever with nothing in the record)
             r = c.i_row.pop(i)
-            _pop(c.i_row, r, [c.i_dom, c.i_size, c.i_abs, c.i_cash, c.i_margin], c.i_dom)
+            c.ref(c.i_abs[r], -1)
+            _pop(c.i_row, r, [c.i_dom, c.i_size, c.i_abs, c.i_cash, c.i_margin, c.i_base], c.i_dom)
             c.under.discard(i)
-        r = c.x_row[i] = len(c.x_dom)
-        c.x_dom.append(i)
-        c.x_size.append(0)
-        c.x_abs.append(0)
-        c.x_cash.append(0)
-        c.x_s.append(0)
+        b = self.block[i]
+        if b.stop - b.start == self.room[i]:
+            b = self._move(i)
+        g = b.stop
+        self.block[i] = slice(b.start, g + 1)
+        self.mk[g], self.wt[g], self.key[g] = c.no, c.weight, c.no  # size, cash and xs are 0
+        c.where[i] = g
+        c.ref(-1, 0)
         self._count(i, c.asset, 1)
-        return r
+        return g
 
-    def _add_isolated(self, c: _Cols, i: int) -> int:
-        if i in c.x_row:
-            r = c.x_row.pop(i)
-            self.surplus[i] -= c.x_s[r]
-            _pop(c.x_row, r, [c.x_dom, c.x_size, c.x_abs, c.x_cash, c.x_s], c.x_dom)
+    def _move(self, i: int) -> slice:
+        """Domain ``i``'s block is full: copy it to the end with room for half as many again."""
+        b = self.block[i]
+        room = self.room[i]
+        grown = room + (room >> 1 or 1)
+        start = len(self.mk)
+        by_no = self.by_no
+        for col in self._cols():
+            col.extend(col[b])
+            col.extend(repeat(0, grown - room))
+            col[b] = repeat(0, room)  # abandoned: prices to 0
+        for g in range(start, start + b.stop - b.start):
+            by_no[self.mk[g]].where[i] = g
+        self.abandoned += room
+        self.room[i] = grown
+        moved = self.block[i] = slice(start, start + b.stop - b.start)
+        if self.abandoned * 4 > len(self.mk):
+            self._compact()
+            moved = self.block[i]
+        return moved
+
+    def _compact(self) -> None:
+        """Copy every block down over the abandoned rows (each keeps its room)."""
+        cols = self._cols()
+        fresh: tuple[list[int], ...] = tuple([] for _ in cols)
+        by_no = self.by_no
+        mk = self.mk
+        for i, (b, room) in enumerate(zip(self.block, self.room, strict=True)):
+            start = len(fresh[0])
+            for old, new in zip(cols, fresh, strict=True):
+                new.extend(old[b])
+                new.extend(repeat(0, room - (b.stop - b.start)))
+            for j, g in enumerate(range(b.start, b.stop)):
+                by_no[mk[g]].where[i] = start + j
+            self.block[i] = slice(start, start + b.stop - b.start)
+        self.mk, self.size, self.cash, self.wt, self.key, self.xs = fresh
+        self.abandoned = 0
+
+    def _add_isolated(self, c: _Market, i: int) -> int:
+        g = c.where.pop(i, None)
+        if g is not None:
+            self.surplus[i] -= self.xs[g]
+            s = self.size[g]
+            c.ref(s if s >= 0 else -s, -1)
+            b = self.block[i]
+            last = b.stop - 1
+            cols = self._cols()
+            if g != last:
+                for col in cols:
+                    col[g] = col[last]
+                self.by_no[self.mk[g]].where[i] = g
+            for col in cols:
+                col[last] = 0
+            self.block[i] = slice(b.start, last)
             self._count(i, c.asset, -1)
         r = c.i_row[i] = len(c.i_dom)
         c.i_dom.append(i)
-        c.i_size.append(0)
-        c.i_abs.append(0)
-        c.i_cash.append(0)
-        c.i_margin.append(0)
+        for col in (c.i_size, c.i_abs, c.i_cash, c.i_margin, c.i_base):
+            col.append(0)
+        c.ref(-1, 0)
         return r
 
     # -- pricing -----------------------------------------------------------------------------
@@ -247,18 +352,9 @@ class MarginIndex:
         m = eng.markets[market_id]
         return (eng.perp.mark(eng.perp.markets[market_id], m, ts) or 0) * m.tick
 
-    def _price(self, c: _Cols, unit: int) -> None:
-        """Market ``c`` at a new mark x tick: each row's contributions, isolated health."""
-        c.unit = unit
-        tiers = c.tiers
-        cache = c.cache = {a: _mm(tiers, a * unit) for a in set(c.x_abs) | set(c.i_abs)}
-        weight = c.weight
-        pnl = list(map(add, c.x_cash, map(mul, c.x_size, repeat(unit))))  # C-level: no bytecode per row
-        c.x_s = [
-            (p * weight // BPS if p > 0 else p) - m for p, m in zip(pnl, map(cache.__getitem__, c.x_abs), strict=True)
-        ]
-        iso_eq = map(add, map(add, c.i_margin, c.i_cash), map(mul, c.i_size, repeat(unit)))
-        c.under = set(compress(c.i_dom, map(lt, iso_eq, map(cache.__getitem__, c.i_abs))))
+    def units(self) -> dict[str, int]:
+        """Each market's mark x tick at its last pricing."""
+        return {mid: c.unit for mid, c in self.cols.items()}
 
     def sweep(self, ts: int) -> list[tuple[str, str]]:
         """Every market re-priced at ``ts`` (marks moved everywhere); the liquidatable list."""
@@ -266,20 +362,33 @@ class MarginIndex:
 
     def reprice(self, units: dict[str, int], ts: int) -> list[tuple[str, str]]:
         """Every market priced at its given mark x tick; totals computed afresh."""
-        n = len(self.names)
-        surplus = [0] * n
+        # per mm key, the row's (unit, maintenance): a spare row's key 0 is market 0 at size 0
+        at: dict[int, tuple[int, int]] = {}
         for mid, c in self.cols.items():
-            self._price(c, units[mid])
-            _scatter(surplus, c.x_dom, c.x_s)
-        self.surplus = surplus
+            u = units[mid]
+            no = c.no
+            at.update({a << _SHIFT | no: (u, mm) for a, mm in c.price(u).items()})
+        xs = self.xs = [
+            (p * w // BPS if (p := cash + size * u) > 0 else p) - mm
+            for cash, size, w, (u, mm) in zip(self.cash, self.size, self.wt, map(at.__getitem__, self.key), strict=True)
+        ]
+        self.surplus = list(map(sum, map(xs.__getitem__, self.block)))
         return self.liquidatable(ts)
 
     def update_market(self, market_id: str, ts: int) -> list[tuple[str, str]]:
         """Market ``market_id`` re-priced at ``ts`` (its mark moved): only its holders' totals change."""
         c = self.cols[market_id]
-        old = c.x_s
-        self._price(c, self._unit(market_id, ts))
-        _scatter(self.surplus, c.x_dom, list(map(sub, c.x_s, old)))
+        u = self._unit(market_id, ts)
+        cache = c.price(u)
+        rows = list(c.where.values())
+        sizes = list(map(self.size.__getitem__, rows))
+        pnl = map(add, map(self.cash.__getitem__, rows), map(mul, sizes, repeat(u)))
+        w = c.weight
+        new = [(p * w // BPS if p > 0 else p) - mm for p, mm in zip(pnl, map(cache.__getitem__, map(abs, sizes)))]
+        xs = self.xs
+        diff = list(map(sub, new, map(xs.__getitem__, rows)))
+        deque(map(xs.__setitem__, rows, new), maxlen=0)
+        _scatter(self.surplus, list(c.where), diff)
         return self.liquidatable(ts)
 
     def liquidatable(self, ts: int) -> list[tuple[str, str]]:
@@ -291,16 +400,16 @@ class MarginIndex:
         perp = eng.perp
         names, accts, asset = self.names, self.accts, self.asset
         out: list[tuple[str, str]] = []
-        # collateral, reservations and holdings are >= 0: only a domain whose perp part alone is
-        # below maintenance needs the ledger, and only one still below with its free balance the rest
+        # free balances, reservations and holdings are >= 0: only a domain whose surplus plus its
+        # free balance is negative needs the rest (one C-level pass over every domain)
         surplus = self.surplus
-        short = [
-            (i, a)
-            for i, x, a, free in zip(range(len(surplus)), surplus, asset, self.frees, strict=True)
-            if x < 0 and a and x + free.get(a, 0) < 0
-        ]
+        free = map(dict.get, self.frees, asset, repeat(0))
+        short = compress(range(len(surplus)), map(lt, map(add, surplus, free), repeat(0)))
         weights = perp.weights
-        for i, a in short:
+        for i in short:
+            a = asset[i]
+            if not a:  # several assets: below
+                continue
             acct = accts[i]
             x = surplus[i] + acct.free.get(a, 0) + acct.reserved.get(a, 0)
             if x < 0 and (not weights or x + perp.holdings_value(eng, acct, a) < 0):
@@ -324,9 +433,13 @@ class MarginIndex:
 
     def rows(self) -> dict[str, tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int, int]]]]:
         """Per market, the rows by account id (tests compare a kept index with a fresh one)."""
-        names = self.names
+        names, size, cash = self.names, self.size, self.cash
         out = {}
         for mid, c in self.cols.items():
-            x, i = c.rows()
-            out[mid] = ({names[d]: v for d, v in x.items()}, {names[d]: v for d, v in i.items()})
+            x = {names[d]: (size[g], cash[g]) for d, g in c.where.items()}
+            i = {
+                names[d]: (s, ca, g)
+                for d, s, ca, g in zip(c.i_dom, c.i_size, c.i_cash, c.i_margin, strict=True)
+            }
+            out[mid] = (x, i)
         return out
