@@ -1,15 +1,17 @@
 """Liquidation sweeps: every margin domain's maintenance health, kept by the engine as positions change.
 
 ``MarginIndex`` is derived data (not in the snapshot, rebuilt from the state on restore).
-Cross positions are rows of flat columns (market number, size, cash, weight, mm key, and
+Cross positions are rows of flat columns (market number, size, cash, the size's *cell*, and
 the row's weighted PnL less maintenance at its market's last priced mark), laid out in one
-contiguous block per domain, so a full sweep prices every row in one pass and totals each
-domain with one ``sum`` over its slice: no per-row scatter into the domain totals, which
-is what a per-market layout costs. A full block moves to the end with room for 1.5 times
-as many rows (amortised O(1) per added row); the rows it leaves are zeroed, and when they
-are a quarter of the columns every block is copied down (amortised O(1) again). Isolated
-positions, each its own domain, stay per-market columns. Per market, ``where`` maps a
-domain to its cross row, which a per-market tick gathers.
+contiguous block per domain, so a full sweep prices every row in one comprehension and
+totals each domain with one ``sum`` over its slice: no per-row scatter into the domain
+totals, which is what a per-market layout costs. A cell ``[size x unit, maintenance,
+weight]`` is shared by every row of one size in one market and re-priced once per sweep.
+A full block moves to the end with room for half as many rows again (amortised O(1) per
+added row); the rows it leaves are zeroed, and when they are a quarter of the columns
+every block is copied down, keeping its room (amortised O(1) again). Isolated positions,
+each its own domain, stay per-market columns. Per market, ``where`` maps a domain to its
+cross row, which a per-market tick gathers.
 
 ``Perp`` calls ``changed(pos)`` after every change to a position record (fills, funding,
 liquidation steps, ADL, halt settlement, margin adjustment, mode change): O(1), the row is
