@@ -8,7 +8,7 @@ totals each domain with one ``sum`` over its slice: no per-row scatter into the 
 totals, which is what a per-market layout costs. A cell ``[size x unit, maintenance,
 weight]`` is shared by every row of one size in one market and re-priced once per sweep.
 A full block moves to the end with room for half as many rows again (amortised O(1) per
-added row); the rows it leaves are zeroed, and when they are a quarter of the columns
+added row); the rows it leaves are zeroed, and when they are an eighth of the columns
 every block is copied down, keeping its room (amortised O(1) again). Isolated positions,
 each its own domain, stay per-market columns. Per market, ``where`` maps a domain to its
 cross row, which a per-market tick gathers.
@@ -322,7 +322,7 @@ class MarginIndex:
         self.abandoned += room
         self.room[i] = grown
         moved = self.block[i] = slice(start, start + room)
-        if self.abandoned * 4 > len(self.mk):
+        if self.abandoned * 8 > len(self.mk):
             self._compact()
             moved = self.block[i]
         return moved
