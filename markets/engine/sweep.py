@@ -70,7 +70,7 @@ class _Market:
     weight]`` at ``unit``, shared by every row of that size in the market, so re-pricing
     computes once per distinct size, and a row's pass reads its cash and a cell (few, hot
     in the CPU cache) instead of three objects allocated at different times. ``n`` counts
-    the rows per size; a cell is dropped with its last row. ``cache`` is maintenance per
+    the rows per size; a cell with no row left is dropped at the next pricing. ``cache`` is maintenance per
     |size| at ``unit``. ``i_row`` maps a domain number to its isolated row; a removed row
     is swapped with the last one, so every change is O(1).
     """
@@ -114,8 +114,15 @@ class _Market:
         self.i_cell: list[list[int]] = []
         self.under: set[int] = set()  # isolated positions below maintenance at ``unit``
 
-    def cell(self, size: int) -> list[int]:
-        """The cell of ``size``, counted for one more row."""
+    def move(self, old: int | None, size: int) -> list[int]:
+        """A row's size went from ``old`` (None: a new row) to ``size``: the cell of ``size``.
+
+        A cell left with no row stays until the next pricing drops it, so a size that comes
+        and goes between sweeps costs two counter updates, not a cell each time.
+        """
+        n = self.n
+        if old is not None:
+            n[old] -= 1
         cell = self.cells.get(size)
         if cell is None:
             a = size if size >= 0 else -size
@@ -123,25 +130,20 @@ class _Market:
             if mm is None:
                 mm = self.cache[a] = _mm(self.tiers, a * self.unit)
             cell = self.cells[size] = [size * self.unit, mm, self.weight]
-            self.n[size] = 1
+            n[size] = 1
         else:
-            self.n[size] += 1
+            n[size] += 1
         return cell
 
-    def drop(self, size: int) -> None:
-        """One row fewer of ``size``."""
-        k = self.n[size] - 1
-        if k:
-            self.n[size] = k
-        else:
-            del self.n[size], self.cells[size]
-
     def price(self, unit: int) -> None:
-        """Every cell at ``unit``; the isolated positions' health."""
+        """Every cell at ``unit`` (those with no row dropped); the isolated positions' health."""
         self.unit = unit
         tiers = self.tiers
+        n, cells = self.n, self.cells
+        for size in [size for size, k in n.items() if not k]:
+            del n[size], cells[size]
         cache: dict[int, int] = {}
-        for size, cell in self.cells.items():
+        for size, cell in cells.items():
             a = size if size >= 0 else -size
             mm = cache.get(a)
             if mm is None:
@@ -259,11 +261,20 @@ class MarginIndex:
             g = c.where.get(i)
             if g is None:
                 g = self._add_cross(c, i)
-            if self.size[g] != size:
-                c.drop(self.size[g])
-                self.cell[g] = c.cell(size)
+            old = self.size[g]
+            if old != size:
+                cell = c.cells.get(size)
+                if cell is None:
+                    cell = c.move(old, size)
+                else:  # c.move's common case, inline
+                    n = c.n
+                    n[old] -= 1
+                    n[size] += 1
+                self.cell[g] = cell
                 self.size[g] = size
-            su, mm, w = self.cell[g]
+            else:
+                cell = self.cell[g]
+            su, mm, w = cell
             p = cash + su
             x = (p * w // BPS if p > 0 else p) - mm
             xs = self.xs
@@ -275,8 +286,7 @@ class MarginIndex:
         if r is None:
             r = self._add_isolated(c, i)
         if c.i_size[r] != size:
-            c.drop(c.i_size[r])
-            c.i_cell[r] = c.cell(size)
+            c.i_cell[r] = c.move(c.i_size[r], size)
             c.i_size[r] = size
         c.i_cash[r], c.i_margin[r] = cash, pos.margin
         c.i_base[r] = base = pos.margin + cash
@@ -292,7 +302,7 @@ class MarginIndex:
     def _add_cross(self, c: _Market, i: int) -> int:
         if i in c.i_row:  # the mode changed (only ever with nothing in the record)
             r = c.i_row.pop(i)
-            c.drop(c.i_size[r])
+            c.n[c.i_size[r]] -= 1
             _pop(c.i_row, r, [c.i_dom, c.i_size, c.i_cash, c.i_margin, c.i_base, c.i_cell], c.i_dom)
             c.under.discard(i)
         b = self.block[i]
@@ -301,7 +311,7 @@ class MarginIndex:
         g: int = b.stop
         self.block[i] = slice(b.start, g + 1)
         self.mk[g] = c.no
-        self.cell[g] = c.cell(0)  # size, cash and xs are 0
+        self.cell[g] = c.move(None, 0)  # size, cash and xs are 0
         c.where[i] = g
         self._count(i, c.asset, 1)
         return g
@@ -348,7 +358,7 @@ class MarginIndex:
         g = c.where.pop(i, None)
         if g is not None:
             self.surplus[i] -= self.xs[g]
-            c.drop(self.size[g])
+            c.n[self.size[g]] -= 1
             b = self.block[i]
             last = b.stop - 1
             cols = self._cols()
@@ -364,7 +374,7 @@ class MarginIndex:
         c.i_dom.append(i)
         for col in (c.i_size, c.i_cash, c.i_margin, c.i_base):
             col.append(0)
-        c.i_cell.append(c.cell(0))
+        c.i_cell.append(c.move(None, 0))
         return r
 
     # -- pricing -----------------------------------------------------------------------------
