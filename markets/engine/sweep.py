@@ -205,14 +205,31 @@ class MarginIndex:
         perp = eng.perp
         for mid in perp.markets:
             self.add_market(mid)
+        # each domain's cross rows appended as one block, exactly full (what ``changed`` would
+        # write, without a block slice per row); isolated records through ``changed``
+        mk, sizes, cashes, cells, xs, surplus = self.mk, self.size, self.cash, self.cell, self.xs, self.surplus
         for aid, recs in perp.domains.items():
             i = self._domain(aid)
-            room = self.room[i] = sum(pos.mode == _CROSS for pos in recs.values())
-            self.block[i] = slice(len(self.mk), len(self.mk))
-            for col, zero in zip(self._cols(), _ZEROS, strict=True):
-                col.extend(repeat(zero, room))
+            start = len(mk)
             for pos in recs.values():
-                self.changed(pos)
+                if pos.mode != _CROSS:
+                    self.changed(pos)
+                    continue
+                c = self.cols[pos.market_id]
+                size, cash = pos.size, pos.cash
+                cell = c.move(None, size)
+                p = cash + cell[0]
+                x = (p * cell[2] // BPS if p > 0 else p) - cell[1]
+                c.where[i] = len(mk)
+                mk.append(c.no)
+                sizes.append(size)
+                cashes.append(cash)
+                cells.append(cell)
+                xs.append(x)
+                surplus[i] += x
+                self._count(i, c.asset, 1)
+            self.block[i] = slice(start, len(mk))
+            self.room[i] = len(mk) - start
 
     # -- maintenance (called by Perp) ----------------------------------------------------------
 
