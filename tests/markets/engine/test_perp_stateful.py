@@ -298,7 +298,7 @@ class PerpMachine(RuleBasedStateMachine):
         assert kept is not None
         fresh = MarginIndex(eng)
         assert kept.rows() == fresh.rows()
-        units = {mid: c.unit for mid, c in kept.cols.items()}
+        units = kept.units()
         assert kept.liquidatable(ts) == fresh.reprice(units, ts)
         assert kept.health() == fresh.health()
         # one market at a time (a mark tick each), then all at once

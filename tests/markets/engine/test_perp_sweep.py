@@ -63,3 +63,36 @@ def test_full_sweep_and_per_market_updates_match_the_engine() -> None:
             pm.oracle = max(1, pm.oracle + rng.randint(-60, 60))
             pm.trades = [pm.oracle]
             assert idx.update_market(mid, TS) == eng.perp.under_maintenance(eng, TS)
+
+
+def test_kept_index_through_growing_blocks_compaction_and_mode_changes() -> None:
+    # one record changed at a time, as Perp reports them: new records in new markets (a
+    # domain's block fills, moves, and the abandoned rows are compacted), sizes, cash,
+    # margin, and modes flipped both ways; after each, the kept index equals a fresh build
+    rng = random.Random(11)
+    eng = _random_engine(rng, 8, 30)
+    perp = eng.perp
+    idx = MarginIndex(eng)
+    idx.sweep(TS)
+    compactions = 0
+    for step in range(1_500):
+        aid, mid = f"d{rng.randrange(30)}", f"P{rng.randrange(8)}"
+        pos = perp.domains[aid].get(mid)
+        if pos is None:
+            pos = Position(aid, mid, rng.choice(["cross", "cross", "isolated"]))
+            perp.domains[aid][mid] = perp.markets[mid].holders[aid] = pos
+        elif rng.random() < 0.2:
+            pos.mode = "isolated" if pos.mode == "cross" else "cross"
+        pos.size = rng.randint(-100, 100)
+        pos.cash = -pos.size * rng.randint(50, 150)
+        pos.margin = rng.choice([0, 1_000]) if pos.mode == "isolated" else 0
+        abandoned = idx.abandoned
+        idx.changed(pos)
+        compactions += idx.abandoned < abandoned
+        if step % 25 == 0:
+            fresh = MarginIndex(eng)
+            assert idx.rows() == fresh.rows()
+            assert idx.liquidatable(TS) == fresh.reprice(idx.units(), TS)
+            assert idx.health() == fresh.health()
+            assert idx.sweep(TS) == perp.under_maintenance(eng, TS)
+    assert compactions > 0
