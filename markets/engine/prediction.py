@@ -575,6 +575,84 @@ class Prediction:
             eng.seq = seq
             return out
 
+        seq, taker_w, t_coll, moved = self._settle_fills(
+            eng, m, pm, execs, seq, out, oid, account, outcome, side, size, is_buy, is_yes, own_buy
+        )
+        orders = eng.orders
+        no_orders = self.no_orders
+        holders = pm.holders
+        new = _new
+        # taker settlement: what it received; what it paid leaves `asset` below
+        if own_buy:
+            shares = pm.yes if is_yes else pm.no
+            try:
+                free_d[shares] += moved
+            except KeyError:  # its first shares of this market
+                free_d[shares] = moved
+                holders.add(acct.account_id)
+            spent = t_coll
+        else:
+            free_d[coll] = free_d.get(coll, 0) + t_coll
+            spent = moved
+        if rem and rests and not stopped:
+            if own_buy:
+                hold = price * rem * tick
+                if rest_bps:
+                    hold += (taker_w // -BPS) - ((taker_w + hold * rest_bps) // -BPS)
+            else:
+                hold = rem
+            o = Order(oid, account, is_buy, bprice, rem, expiry, market_id, cid, size, hold, taker_w, tif, order_type)
+            book.insert(o)
+            orders[oid] = o
+            acct.orders[oid] = o
+            if cid:
+                acct.live_client[cid] = oid
+            if not is_yes:
+                no_orders.add(oid)
+        else:
+            hold = 0
+            if rem:
+                seq += 1
+                out.append(new(_Cancelled, (seq, market_id, oid, account, rem, _C_SELF_TRADE if stopped else _C_IOC)))
+        # the taker's own balances change once, by the net result (as in Engine._place_order):
+        # reserving the worst case up front and releasing it by fills and at rest ends the same
+        free_d[asset] -= spent + hold
+        res_d = acct.reserved
+        res_d[asset] = res_d.get(asset, 0) + hold
+        eng.seq = seq
+        return out
+
+    def _settle_fills(
+        self,
+        eng: Engine,
+        m: Market,
+        pm: PMarket,
+        execs: list[tuple[Order, int]],
+        seq: int,
+        out: list[Any],
+        oid: int,
+        account: str,
+        outcome: str,
+        side: str,
+        size: int,
+        is_buy: bool,
+        is_yes: bool,
+        own_buy: bool,
+    ) -> tuple[int, int, int, int]:
+        """Settle a taker's matches in order: fills (mint, transfer or burn), makers removed unfilled,
+        supplies and fees; every maker's balances, not the taker's (its caller settles those once).
+
+        ``seq`` is the last sequence number used. Returns ``(seq, taker_w, t_coll, moved)``: the
+        last sequence number, the taker's fee weight, the collateral it spent (a buy, fees
+        included) or received (a sell, net of fees), and the shares it bought or delivered.
+        Rules: docs/engine.md "Prediction fills".
+        """
+        pool = pm.pool
+        top = pm.max_price
+        tick = m.tick
+        coll = m.quote  # the pool's collateral, as the ledger's interned key
+        market_id = m.market_id
+        rest_bps = m.rest_bps  # == maker_bps: no rebates on prediction markets
         accounts = eng.accounts
         orders = eng.orders
         no_orders = self.no_orders
@@ -724,45 +802,7 @@ class Prediction:
             if dep_total:
                 accounts[m.deployer_account].free[coll] += dep_total
             accounts[PROTOCOL_FEE_ACCOUNT].free[coll] += fee_total - dep_total
-        # taker settlement: what it received; what it paid leaves `asset` below
-        if own_buy:
-            shares = yes_a if is_yes else no_a
-            try:
-                free_d[shares] += moved
-            except KeyError:  # its first shares of this market
-                free_d[shares] = moved
-                holders.add(acct.account_id)
-            spent = t_coll
-        else:
-            free_d[coll] = free_d.get(coll, 0) + t_coll
-            spent = moved
-        if rem and rests and not stopped:
-            if own_buy:
-                hold = price * rem * tick
-                if rest_bps:
-                    hold += (taker_w // -BPS) - ((taker_w + hold * rest_bps) // -BPS)
-            else:
-                hold = rem
-            o = Order(oid, account, is_buy, bprice, rem, expiry, market_id, cid, size, hold, taker_w, tif, order_type)
-            book.insert(o)
-            orders[oid] = o
-            acct.orders[oid] = o
-            if cid:
-                acct.live_client[cid] = oid
-            if not is_yes:
-                no_orders.add(oid)
-        else:
-            hold = 0
-            if rem:
-                seq += 1
-                out.append(new(_Cancelled, (seq, market_id, oid, account, rem, _C_SELF_TRADE if stopped else _C_IOC)))
-        # the taker's own balances change once, by the net result (as in Engine._place_order):
-        # reserving the worst case up front and releasing it by fills and at rest ends the same
-        free_d[asset] -= spent + hold
-        res_d = acct.reserved
-        res_d[asset] = res_d.get(asset, 0) + hold
-        eng.seq = seq
-        return out
+        return seq, taker_w, t_coll, moved
 
     def _place_general(self, eng: Engine, c: C.PlaceOrder, m: Market) -> list[Any]:
         """Every PlaceOrder the hot path does not take: all shapes, and every reject reason in order."""
@@ -892,148 +932,15 @@ class Prediction:
         taker_w = 0
         coll = pool.collateral
         if execs:
-            # settle fills in order; rules: docs/engine.md "Prediction fills". The taker's own
-            # balances are settled once, after the loop.
-            accounts = eng.accounts
-            orders = eng.orders
-            no_orders = self.no_orders
-            yes_a = pm.yes
-            no_a = pm.no
-            unit = pm.unit
-            tbps = m.taker_bps
-            mbps = m.maker_bps
-            rest_bps = m.rest_bps
-            trade_id = eng.next_trade_id
-            fee_total = 0
-            dep_total = 0
-            t_coll = 0  # buy: collateral spent incl. fees; sell: received net of fees
-            moved = 0  # shares bought / delivered
-            minted = 0
-            burned = 0
-            share = m.share_bps
-            new = _new
-            Trade = _PredTrade
-            for o, code in execs:
-                macct = accounts[o.account]
-                moid = o.order_id
-                m_yes = moid not in no_orders
-                m_buy = o.is_buy if m_yes else not o.is_buy
-                if code > 0:
-                    b = o.price
-                    tp = b if is_yes else top - b
-                    mp = b if m_yes else top - b
-                    nt = tp * code * tick
-                    nm = mp * code * tick
-                    tw2 = taker_w + nt * tbps
-                    tfee = (taker_w // -BPS) - (tw2 // -BPS)
-                    taker_w = tw2
-                    mw = o.fee_w
-                    mw2 = mw + nm * mbps
-                    mfee = (mw // -BPS) - (mw2 // -BPS)
-                    o.fee_w = mw2
-                    moved += code
-                    mq = o.qty
-                    mf = macct.free
-                    ma = yes_a if m_yes else no_a
-                    if own_buy:
-                        t_coll += nt + tfee
-                    else:
-                        t_coll += nt - tfee
-                    if m_buy:
-                        # the maker pays its price and fee out of its reservation and gets shares
-                        rn = mp * mq * tick
-                        new_need = rn + (mw2 // -BPS) - ((mw2 + rn * rest_bps) // -BPS) if mq else 0
-                        old = o.reserved
-                        o.reserved = new_need
-                        macct.reserved[coll] -= old - new_need
-                        mf[coll] += old - nm - mfee - new_need
-                        if ma not in mf:
-                            pm.holders.add(macct.account_id)
-                        mf[ma] = mf.get(ma, 0) + code
-                        if own_buy:
-                            settlement = _MINT
-                            minted += code  # nt + nm == code * unit
-                        else:
-                            settlement = _TRANSFER
-                    else:
-                        # the maker delivers reserved shares and gets its price net of fee
-                        o.reserved -= code
-                        macct.reserved[ma] -= code
-                        mf[coll] = mf.get(coll, 0) + nm - mfee
-                        if own_buy:
-                            settlement = _TRANSFER
-                        else:
-                            settlement = _BURN
-                            burned += code
-                    net = tfee + mfee
-                    fee_total += net
-                    dep_total += net * share // BPS
-                    seq += 1
-                    out.append(
-                        new(
-                            Trade,
-                            (
-                                seq,
-                                market_id,
-                                trade_id,
-                                b,
-                                code,
-                                settlement,
-                                oid,
-                                account,
-                                outcome,
-                                side,
-                                tp,
-                                moid,
-                                o.account,
-                                _YES if m_yes else _NO,
-                                "buy" if m_buy else "sell",
-                                mp,
-                                tfee,
-                                mfee,
-                                size - moved,
-                                mq,
-                            ),
-                        )
-                    )
-                    trade_id += 1
-                    if not mq:
-                        del orders[moid]
-                        del macct.orders[moid]
-                        if o.client_id:
-                            del macct.live_client[o.client_id]
-                        if not m_yes:
-                            no_orders.discard(moid)
-                else:
-                    # maker removed unfilled: expired or self-trade prevention
-                    ma = coll if m_buy else (yes_a if m_yes else no_a)
-                    r = o.reserved
-                    o.reserved = 0
-                    macct.reserved[ma] -= r
-                    macct.free[ma] += r
-                    del orders[moid]
-                    del macct.orders[moid]
-                    if o.client_id:
-                        del macct.live_client[o.client_id]
-                    if not m_yes:
-                        no_orders.discard(moid)
-                    seq += 1
-                    reason = _C_EXPIRED if code == EXPIRED else _C_SELF_TRADE
-                    out.append(new(_Cancelled, (seq, market_id, moid, o.account, o.qty, reason)))
-            eng.next_trade_id = trade_id
-            if minted != burned:
-                pm.yes_supply += minted - burned
-                pm.no_supply += minted - burned
-                accounts[pool.coll_account].free[coll] += (minted - burned) * unit
-            if fee_total:
-                if dep_total:
-                    accounts[m.deployer_account].free[coll] += dep_total
-                accounts[PROTOCOL_FEE_ACCOUNT].free[coll] += fee_total - dep_total
+            # the same settlement as the hot path's; the taker's own balances are settled below
+            seq, taker_w, t_coll, moved = self._settle_fills(
+                eng, m, pm, execs, seq, out, oid, account, outcome, side, size, is_buy, is_yes, own_buy
+            )
             # taker settlement
             if own_buy:
                 res_d[coll] -= t_coll
                 need -= t_coll
-                shares = yes_a if is_yes else no_a
+                shares = pm.yes if is_yes else pm.no
                 if shares not in free_d:
                     pm.holders.add(acct.account_id)
                 free_d[shares] = free_d.get(shares, 0) + moved
