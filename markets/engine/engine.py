@@ -1027,16 +1027,30 @@ def _bad_shape(side: str, order_type: str, tif: str, stp_name: str) -> NoReturn:
     """Reject a PlaceOrder not in _ORDER_SHAPES, naming the first bad field."""
     if side not in _SIDES:
         _reject(RejectReason.INVALID_FIELD, f"side must be buy or sell, got {side!r}")
+    _check_order_kind(order_type, tif)
+    _stp_code(stp_name)
+    raise AssertionError("unreachable: every field of the shape is valid")  # pragma: no cover
+
+
+def _check_order_kind(order_type: str, tif: str) -> None:
+    """Reject an order type / time-in-force pair that no market kind takes, naming the bad field."""
     if (order_type, tif) not in _SHAPES:
         if order_type == "limit":
             _reject(RejectReason.INVALID_FIELD, f"tif must be one of gtc, ioc, fok, post_only, got {tif!r}")
         if order_type == "market":
             _reject(RejectReason.INVALID_FIELD, f"a market order's tif must be ioc or fok, got {tif!r}")
         _reject(RejectReason.INVALID_FIELD, f"order_type must be limit or market, got {order_type!r}")
-    _reject(
-        RejectReason.INVALID_FIELD,
-        f"stp must be cancel_resting, cancel_taking or cancel_both, got {stp_name!r}",
-    )
+
+
+def _stp_code(stp_name: str) -> int:
+    """The self-trade prevention code of ``stp_name``; an unknown name is rejected."""
+    stp = _STP_CODES.get(stp_name)
+    if stp is None:
+        _reject(
+            RejectReason.INVALID_FIELD,
+            f"stp must be cancel_resting, cancel_taking or cancel_both, got {stp_name!r}",
+        )
+    return stp
 
 
 def _check_order_terms(size: int, min_size: int, expiry: int, ts: int, cid: str, client_ids: set[str]) -> None:

@@ -22,7 +22,6 @@ from . import commands as C
 from . import events as E
 from .book import EXPIRED, Order
 from .engine import (
-    _SHAPES,
     _SIDES,
     _STP_CODES,
     BPS,
@@ -30,10 +29,12 @@ from .engine import (
     PROTOCOL_FEE_ACCOUNT,
     SYSTEM_PREFIX,
     Market,
+    _check_order_kind,
     _check_order_terms,
     _new,
     _order_id,
     _reject,
+    _stp_code,
     _type_mismatch,
     _walk,
     insurance_account,
@@ -829,18 +830,8 @@ class Prediction:
             is_yes = False
         else:
             _reject(RejectReason.INVALID_FIELD, f"outcome must be yes or no, got {outcome!r}")
-        if (order_type, tif) not in _SHAPES:
-            if order_type == "limit":
-                _reject(RejectReason.INVALID_FIELD, f"tif must be one of gtc, ioc, fok, post_only, got {tif!r}")
-            if order_type == "market":
-                _reject(RejectReason.INVALID_FIELD, f"a market order's tif must be ioc or fok, got {tif!r}")
-            _reject(RejectReason.INVALID_FIELD, f"order_type must be limit or market, got {order_type!r}")
-        stp = _STP_CODES.get(stp_name)
-        if stp is None:
-            _reject(
-                RejectReason.INVALID_FIELD,
-                f"stp must be cancel_resting, cancel_taking or cancel_both, got {stp_name!r}",
-            )
+        _check_order_kind(order_type, tif)
+        stp = _stp_code(stp_name)
         if reduce_only:
             _reject(RejectReason.NOT_SUPPORTED, "reduce_only does not apply to prediction markets")
         top = pm.max_price
