@@ -70,6 +70,12 @@ def check_invariants(eng: Engine, expected_totals: dict[str, int] | None = None)
     if expected_totals is not None:
         for asset in set(totals) | set(expected_totals):
             assert totals.get(asset, 0) == expected_totals.get(asset, 0), f"conservation broken for {asset}"
+    check_books(eng)
+
+
+def check_books(eng: Engine) -> None:
+    """Every book: not crossed, levels linked both ways with the right totals, every resting
+    order indexed, and a halted market's book empty."""
     resting = 0
     for m in eng.markets.values():
         book = m.book

@@ -9,6 +9,8 @@ from markets.engine import commands as C
 from markets.engine.book import Order
 from markets.engine.prediction import collateral_account
 
+from .conftest import check_books
+
 USD = "USD"
 HOUR2 = 2 * 60 * 60 * 1000
 CLOSE = 1_000
@@ -97,25 +99,7 @@ def check_prediction_invariants(eng: Engine, collateral_totals: dict[str, int]) 
             assert d >= 0 and locked == (sum(no) + d) * pool.unit, f"{pid}: locked {locked}, NO {no}, D {d}"
         if pool.status == "final":
             assert locked == 0 and not any(yes) and not any(no)
-    # books
-    resting = 0
-    for m in eng.markets.values():
-        book = m.book
-        bb, ba = book.best_bid(), book.best_ask()
-        assert bb is None or ba is None or bb < ba, f"{m.market_id} crossed: {bb} >= {ba}"
-        for is_buy in (True, False):
-            for lvl in book.levels(is_buy):
-                total = 0
-                o = lvl.head
-                assert o is not None and o.prev is None
-                while o is not None:
-                    assert o.qty > 0 and o.level is lvl and o.price == lvl.price and o.is_buy == is_buy
-                    assert eng.orders[o.order_id] is o
-                    total += o.qty
-                    resting += 1
-                    o = o.next
-                assert total == lvl.total
-    assert resting == len(eng.orders)
+    check_books(eng)
     assert eng.pred.no_orders <= set(eng.orders)
     # the payout's holder index is exactly the accounts with a ledger entry for the shares
     for mid, pm in eng.pred.markets.items():
