@@ -434,34 +434,8 @@ class Engine:
         if not c.deployer or c.deployer.startswith(SYSTEM_PREFIX):
             _reject(RejectReason.BAD_MARKET_SPEC, "deployer must be an address")
         tiers = self.perp.validate_spec(self, c) if c.kind == MarketKind.PERP else None
-        m = Market(c)
-        self.markets[c.market_id] = m
-        for acct_id in (m.deployer_account, m.insurance_account):
-            acct = self._account(acct_id)
-            acct.free.setdefault(m.quote, 0)
-            acct.reserved.setdefault(m.quote, 0)
-        proto = self.accounts[PROTOCOL_FEE_ACCOUNT]
-        proto.free.setdefault(m.quote, 0)
-        proto.reserved.setdefault(m.quote, 0)
-        self.seq += 1
-        out: list[Any] = [
-            E.MarketLaunched(
-                self.seq,
-                c.market_id,
-                c.kind,
-                c.base_asset,
-                c.quote_asset,
-                c.tick_size,
-                c.lot_size,
-                c.min_size,
-                c.maker_fee_bps,
-                c.taker_fee_bps,
-                c.deployer_fee_share_bps,
-                c.deployer,
-                m.deployer_account,
-                m.insurance_account,
-            )
-        ]
+        _, event = self._open_market(c)
+        out: list[Any] = [event]
         if tiers is not None:
             out += self.perp.launch(self, c, tiers)
         elif c.collateral_weight_bps:  # spot holdings count toward cross equity (issue 14)
@@ -471,6 +445,33 @@ class Engine:
     def _min_bonds(self) -> dict[str, int]:
         p = self.perp.params
         return {_SPOT: p.min_bond_spot, _PERP: p.min_bond_perp, _PREDICTION: p.min_bond_prediction}
+
+    def _open_market(self, c: C.LaunchMarket) -> tuple[Market, E.MarketLaunched]:
+        """Register a validated market and its fee accounts; its ``MarketLaunched`` event (any kind)."""
+        m = Market(c)
+        self.markets[c.market_id] = m
+        for acct_id in (m.deployer_account, m.insurance_account, PROTOCOL_FEE_ACCOUNT):
+            acct = self._account(acct_id)
+            acct.free.setdefault(m.quote, 0)
+            acct.reserved.setdefault(m.quote, 0)
+        self.seq += 1
+        launched = E.MarketLaunched(
+            self.seq,
+            c.market_id,
+            c.kind,
+            c.base_asset,
+            c.quote_asset,
+            c.tick_size,
+            c.lot_size,
+            c.min_size,
+            c.maker_fee_bps,
+            c.taker_fee_bps,
+            c.deployer_fee_share_bps,
+            c.deployer,
+            m.deployer_account,
+            m.insurance_account,
+        )
+        return m, launched
 
     def _market(self, market_id: str) -> Market:
         m = self.markets.get(market_id)

@@ -412,35 +412,12 @@ class Prediction:
         return out
 
     def _add_market(self, eng: Engine, c: C.LaunchMarket, pool: Pool, out: list[Any]) -> None:
-        m = Market(c)
-        eng.markets[c.market_id] = m
+        _, launched = eng._open_market(c)
+        out.append(launched)
         pm = PMarket(c.market_id, pool, c.outcome, c.lot_size, c.lot_size // c.tick_size)
         self.markets[c.market_id] = pm
         self.share_markets[pm.yes] = self.share_markets[pm.no] = pm
         pool.members.append(c.market_id)
-        for acct_id in (m.deployer_account, m.insurance_account, PROTOCOL_FEE_ACCOUNT):
-            a = eng._account(acct_id)
-            a.free.setdefault(m.quote, 0)
-            a.reserved.setdefault(m.quote, 0)
-        eng.seq += 1
-        out.append(
-            E.MarketLaunched(
-                eng.seq,
-                c.market_id,
-                c.kind,
-                c.base_asset,
-                c.quote_asset,
-                c.tick_size,
-                c.lot_size,
-                c.min_size,
-                c.maker_fee_bps,
-                c.taker_fee_bps,
-                c.deployer_fee_share_bps,
-                c.deployer,
-                m.deployer_account,
-                m.insurance_account,
-            )
-        )
         eng.seq += 1
         out.append(
             E.PredictionMarketLaunched(
