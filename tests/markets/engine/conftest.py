@@ -147,3 +147,16 @@ def rej(eng: Engine, cmd: Any) -> str:
     assert isinstance(ev, E.Rejected), ev
     assert eng.state_hash(include_seq=False) == before
     return ev.reason
+
+
+def assert_rejected_cleanly(eng: Engine, command: Any, reason: Any) -> None:
+    """``command`` yields exactly one Rejected with ``reason`` and a detail, takes the next
+    sequence number, and leaves every other part of the state as it was."""
+    before = eng.state_hash(include_seq=False)
+    seq = eng.seq
+    evs = eng.apply(command)
+    assert len(evs) == 1 and isinstance(evs[0], E.Rejected), evs
+    assert evs[0].reason == reason.value, evs[0].detail
+    assert evs[0].detail
+    assert evs[0].seq == seq + 1 == eng.seq
+    assert eng.state_hash(include_seq=False) == before

@@ -10,6 +10,7 @@ from markets.engine import Engine, RejectReason
 from markets.engine import commands as C
 from markets.engine import events as E
 
+from .conftest import assert_rejected_cleanly
 from .perp_helpers import USD, perp_spec
 
 T = 5
@@ -106,16 +107,8 @@ COVERED = {reason for _, _, reason in CASES}
 def test_rejected_without_state_change(name: str, command: Any, reason: RejectReason) -> None:
     # given
     eng = _setup()
-    before = eng.state_hash(include_seq=False)
-    seq = eng.seq
-    # when
-    evs = eng.apply(command)
-    # then
-    assert len(evs) == 1 and isinstance(evs[0], E.Rejected), evs
-    assert evs[0].reason == reason.value, evs[0].detail
-    assert evs[0].detail
-    assert evs[0].seq == seq + 1 == eng.seq
-    assert eng.state_hash(include_seq=False) == before
+    # when, then
+    assert_rejected_cleanly(eng, command, reason)
 
 
 def test_every_issue_14_reason_is_covered() -> None:

@@ -10,6 +10,7 @@ from markets.engine import Engine, RejectReason
 from markets.engine import commands as C
 from markets.engine import events as E
 
+from .conftest import assert_rejected_cleanly
 from .pred_helpers import HOUR2, USD, group_specs, pred_spec
 
 T = 20  # ts of the cases (setup ends at 20)
@@ -113,16 +114,8 @@ COVERED = {reason for _, _, reason in CASES}
 def test_rejected_without_state_change(name: str, command: Any, reason: RejectReason) -> None:
     # given
     eng = _setup()
-    before = eng.state_hash(include_seq=False)
-    seq = eng.seq
-    # when
-    evs = eng.apply(command)
-    # then
-    assert len(evs) == 1 and isinstance(evs[0], E.Rejected), evs
-    assert evs[0].reason == reason.value, evs[0].detail
-    assert evs[0].detail
-    assert evs[0].seq == seq + 1 == eng.seq
-    assert eng.state_hash(include_seq=False) == before
+    # when, then
+    assert_rejected_cleanly(eng, command, reason)
 
 
 def test_every_prediction_reject_reason_is_covered() -> None:

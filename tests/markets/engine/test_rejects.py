@@ -10,7 +10,7 @@ from markets.engine import Engine, RejectReason
 from markets.engine import commands as C
 from markets.engine import events as E
 
-from .conftest import BASE, MARKET, QUOTE, spot_spec
+from .conftest import BASE, MARKET, QUOTE, assert_rejected_cleanly, spot_spec
 from .test_claim_fees import COVERED as CLAIM_CASES_COVERED
 from .test_perp_rejects import COVERED as PERP_CASES_COVERED
 from .test_prediction_rejects import COVERED as PREDICTION_CASES_COVERED
@@ -118,16 +118,8 @@ CASES: list[tuple[str, Any, RejectReason]] = [
 def test_rejected_without_state_change(eng: Engine, name: str, command: Any, reason: RejectReason) -> None:
     # given
     _setup(eng)
-    before = eng.state_hash(include_seq=False)
-    seq = eng.seq
-    # when
-    evs = eng.apply(command)
-    # then
-    assert len(evs) == 1 and isinstance(evs[0], E.Rejected), evs
-    assert evs[0].reason == reason.value, evs[0].detail
-    assert evs[0].detail
-    assert evs[0].seq == seq + 1 == eng.seq
-    assert eng.state_hash(include_seq=False) == before
+    # when, then
+    assert_rejected_cleanly(eng, command, reason)
 
 
 def test_every_reject_reason_is_covered() -> None:
