@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from heapq import heapify, heappop, heappush
 
+_new_object = object.__new__
+
 __all__ = ["Order", "Level", "Book", "EXPIRED", "SELF_TRADE", "STP_RESTING", "STP_TAKING", "STP_BOTH"]
 
 EXPIRED = -1
@@ -31,8 +33,8 @@ STP_BOTH = 2
 class Order:
     """A live order. The book uses the linking fields; the engine owns the accounting ones.
 
-    ``Engine._place_order`` builds resting spot orders field by field, without this
-    ``__init__``: a new field must be set there too (tests/markets/engine/test_hot_path.py).
+    ``Engine._place_order`` and ``Book.add`` build resting orders field by field, without
+    this ``__init__``: a new field must be set there too (tests/markets/engine/test_hot_path.py).
     """
 
     __slots__ = (
@@ -192,6 +194,53 @@ class Book:
         o.level = lvl
         if o.expiry_ts:
             self.track_expiry(o)
+
+    def add(
+        self,
+        order_id: int,
+        account: str,
+        is_buy: bool,
+        price: int,
+        qty: int,
+        expiry_ts: int,
+        market_id: str,
+        client_id: str,
+        size: int,
+        reserved: int,
+        fee_w: int,
+        tif: str,
+        order_type: str,
+    ) -> Order:
+        """Build a resting order and append it at the back of its level: ``insert(Order(...))``
+        for hot paths. One plain call instead of two, one of them a class call; the same fields."""
+        o = _new_object(Order)
+        o.order_id = order_id
+        o.account = account
+        o.is_buy = is_buy
+        o.price = price
+        o.qty = qty
+        o.expiry_ts = expiry_ts
+        o.market_id = market_id
+        o.client_id = client_id
+        o.size = size
+        o.reserved = reserved
+        o.fee_w = fee_w
+        o.tif = tif
+        o.order_type = order_type
+        lvl = (self.bids if is_buy else self.asks).get(price)
+        if lvl is None:
+            self.insert(o)  # a new level, which insert also pushes on its price heap
+            return o
+        tail = lvl.tail  # a level in the book always has a tail: an emptied level is deleted at once
+        o.prev = tail
+        o.next = None
+        tail.next = o  # type: ignore[union-attr]
+        lvl.tail = o
+        lvl.total += qty
+        o.level = lvl
+        if expiry_ts:
+            self.track_expiry(o)
+        return o
 
     def track_expiry(self, o: Order) -> None:
         """Enter a resting order with an expiry in the expiry index (whoever links it in calls this)."""

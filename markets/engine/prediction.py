@@ -528,70 +528,48 @@ class Prediction:
             if heap and -heap[0] >= bprice:
                 execs = []
                 rem, stopped = book.match_sell(bprice, size, account, ts, stp, execs)
-        rest_bps = m.rest_bps  # == maker_bps: no rebates on prediction markets
-        if not execs:
-            # nothing filled: rest in full, or cancelled in full (ioc, self-trade prevention)
-            if rests and not stopped:
-                hold = price * size * tick if own_buy else size
-                if own_buy and rest_bps:
-                    hold -= (hold * rest_bps) // -BPS
-                o = Order(oid, account, is_buy, bprice, size, expiry, market_id, cid, size, hold, 0, tif, order_type)
-                book.insert(o)
-                eng.orders[oid] = o
-                acct.orders[oid] = o
-                if cid:
-                    acct.live_client[cid] = oid
-                if not is_yes:
-                    self.no_orders.add(oid)
-                free_d[asset] -= hold
-                res_d = acct.reserved
-                res_d[asset] = res_d.get(asset, 0) + hold
+        if execs:
+            seq, taker_w, t_coll, moved = self._settle_fills(
+                eng, m, pm, execs, seq, out, oid, account, outcome, side, size, is_buy, is_yes, own_buy
+            )
+            # taker settlement: what it received; what it paid leaves `asset` below
+            if own_buy:
+                shares = pm.yes if is_yes else pm.no
+                try:
+                    free_d[shares] += moved
+                except KeyError:  # its first shares of this market
+                    free_d[shares] = moved
+                    pm.holders.add(acct.account_id)
+                spent = t_coll
             else:
-                acct.reserved.setdefault(asset, 0)  # as if reserved and released: the key exists
-                seq += 1
-                out.append(_new(_Cancelled, (seq, market_id, oid, account, size, _C_SELF_TRADE if stopped else _C_IOC)))
-            eng.seq = seq
-            return out
-
-        seq, taker_w, t_coll, moved = self._settle_fills(
-            eng, m, pm, execs, seq, out, oid, account, outcome, side, size, is_buy, is_yes, own_buy
-        )
-        orders = eng.orders
-        no_orders = self.no_orders
-        holders = pm.holders
-        new = _new
-        # taker settlement: what it received; what it paid leaves `asset` below
-        if own_buy:
-            shares = pm.yes if is_yes else pm.no
-            try:
-                free_d[shares] += moved
-            except KeyError:  # its first shares of this market
-                free_d[shares] = moved
-                holders.add(acct.account_id)
-            spent = t_coll
+                free_d[coll] = free_d.get(coll, 0) + t_coll
+                spent = moved
         else:
-            free_d[coll] = free_d.get(coll, 0) + t_coll
-            spent = moved
+            # most orders do not reach the other side: nothing filled, nothing spent
+            rem = size
+            taker_w = spent = 0
         if rem and rests and not stopped:
             if own_buy:
                 hold = price * rem * tick
+                rest_bps = m.rest_bps  # == maker_bps: no rebates on prediction markets
                 if rest_bps:
                     hold += (taker_w // -BPS) - ((taker_w + hold * rest_bps) // -BPS)
             else:
                 hold = rem
-            o = Order(oid, account, is_buy, bprice, rem, expiry, market_id, cid, size, hold, taker_w, tif, order_type)
-            book.insert(o)
-            orders[oid] = o
+            o = book.add(
+                oid, account, is_buy, bprice, rem, expiry, market_id, cid, size, hold, taker_w, tif, order_type
+            )
+            eng.orders[oid] = o
             acct.orders[oid] = o
             if cid:
                 acct.live_client[cid] = oid
             if not is_yes:
-                no_orders.add(oid)
+                self.no_orders.add(oid)
         else:
             hold = 0
             if rem:
                 seq += 1
-                out.append(new(_Cancelled, (seq, market_id, oid, account, rem, _C_SELF_TRADE if stopped else _C_IOC)))
+                out.append(_new(_Cancelled, (seq, market_id, oid, account, rem, _C_SELF_TRADE if stopped else _C_IOC)))
         # the taker's own balances change once, by the net result (as in Engine._place_order):
         # reserving the worst case up front and releasing it by fills and at rest ends the same
         free_d[asset] -= spent + hold

@@ -1,10 +1,10 @@
-"""Resting spot orders built on the hot path are complete Orders, queued in time order."""
+"""Resting orders built on the hot paths (spot inline, Book.add) are complete Orders, queued in time order."""
 
 from __future__ import annotations
 
 from markets.engine import Engine
 from markets.engine import commands as C
-from markets.engine.book import Order
+from markets.engine.book import Book, Order
 from markets.engine.engine import _walk
 
 
@@ -31,3 +31,33 @@ def test_resting_spot_orders_have_every_order_field_and_queue_in_time_order() ->
         assert lvl.tail is eng.orders[ids[-1]] and lvl.tail.prev is eng.orders[ids[0]]
         assert lvl.total == total
     assert eng.depth("ETH-USDC") == {"bids": [(290, 4)], "asks": [(300, 6)]}
+
+
+def test_book_add_builds_the_same_order_as_insert_and_links_it_at_the_back() -> None:
+    # given: two books, one filled through Order(...) + insert, the other through add
+    fields = [
+        (1, "0xa", True, 290, 3, 0, "M", "c1", 3, 870, 0, "gtc", "limit"),
+        (2, "0xb", True, 290, 2, 50, "M", "", 5, 580, 7, "gtc", "limit"),
+        (3, "0xc", False, 300, 4, 60, "M", "", 4, 4, 0, "gtc", "limit"),
+    ]
+    via_insert, via_add = Book(), Book()
+    for row in fields:
+        via_insert.insert(Order(*row))
+        # when: the same orders are added by the hot paths' one call
+        o = via_add.add(*row)
+        # then: each is a complete Order
+        assert all(hasattr(o, name) for name in Order.__slots__), o.order_id
+    # and both books hold the same orders, level by level, linked both ways, with the same
+    # totals and the same expiry index
+    a, b = via_insert, via_add
+    for side in (True, False):
+        assert [(lvl.price, lvl.total) for lvl in a.levels(side)] == [(lvl.price, lvl.total) for lvl in b.levels(side)]
+        for la, lb in zip(a.levels(side), b.levels(side), strict=True):
+            assert [_row(o) for o in _walk(la.head)] == [_row(o) for o in _walk(lb.head)]
+            assert lb.tail is not None and lb.tail.next is None
+            assert lb.tail.prev is None or lb.tail.prev.next is lb.tail
+    assert [e[:2] for e in sorted(a.expiry_heap)] == [e[:2] for e in sorted(b.expiry_heap)] == [(50, 2), (60, 3)]
+
+
+def _row(o: Order) -> tuple[object, ...]:
+    return tuple(getattr(o, name) for name in Order.__slots__ if name not in ("prev", "next", "level"))
