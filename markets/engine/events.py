@@ -788,6 +788,21 @@ class TriggerFired(NamedTuple):
 
 
 @_registry.register
+class TriggersPending(NamedTuple):
+    """A ``TriggerTick`` used all ``max_trigger_rounds`` rounds and ``mark`` (after the last round's
+    fills) still reaches triggers of the market: send another ``TriggerTick`` now."""
+
+    seq: int
+    market_id: str
+    mark: int
+    rounds: int
+
+    @property
+    def type(self) -> str:
+        return "triggers_pending"
+
+
+@_registry.register
 class TriggerCancelled(NamedTuple):
     """``reason``: ``user``, ``oco``, ``flat`` (no position left) or the order's reject reason."""
 

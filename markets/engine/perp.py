@@ -1241,21 +1241,33 @@ class Perp:
         if m.status != MarketStatus.ACTIVE:
             _reject(RejectReason.MARKET_HALTED, f"market {c.market_id!r} is halted")
         out: list[Any] = []
-        for _ in range(self.params.max_trigger_rounds):
+        rounds = self.params.max_trigger_rounds
+        for _ in range(rounds):
             mark = self.mark(pm, m, c.ts)
             if mark is None or not self._trigger_round(eng, c, mark, out):
                 break
+        else:
+            # every round fired: if the last fills' mark reaches more, say so, so the sequencer
+            # ticks again at once instead of leaving reached stops waiting for the next trade
+            mark = self.mark(pm, m, c.ts)
+            if mark is not None and self._reached_ids(c.market_id, mark):
+                eng.seq += 1
+                out.append(E.TriggersPending(eng.seq, c.market_id, mark, rounds))
         return out
+
+    def _reached_ids(self, market_id: str, mark: int) -> list[int]:
+        """Ids of ``market_id``'s triggers that ``mark`` reaches, lowest first."""
+        return [
+            tid
+            for tid in sorted(self.triggers)
+            if self.triggers[tid][1] == market_id
+            and self._reached(self.triggers[tid][2], self.triggers[tid][3], self.triggers[tid][4], mark)
+        ]
 
     def _trigger_round(self, eng: Engine, c: C.TriggerTick, mark: int, out: list[Any]) -> bool:
         """Fire the triggers of ``c.market_id`` that ``mark`` reaches, lowest id first; any fired?"""
         slip = ceil_div(mark * self.params.trigger_slippage_bps, BPS)
-        fired = [
-            tid
-            for tid in sorted(self.triggers)
-            if self.triggers[tid][1] == c.market_id
-            and self._reached(self.triggers[tid][2], self.triggers[tid][3], self.triggers[tid][4], mark)
-        ]
+        fired = self._reached_ids(c.market_id, mark)
         for tid in fired:
             row = self.triggers.get(tid)
             if row is None:  # its OCO partner fired first

@@ -137,6 +137,7 @@ def test_a_fill_that_moves_the_mark_fires_the_next_trigger_in_the_same_tick() ->
     ]
     assert list(eng.perp.triggers) == [c]
     assert eng.perp.mark(eng.perp.markets[M], eng.markets[M], 12) == 996
+    assert of(evs, E.TriggersPending) == []  # the third round fired nothing: the cascade ended
     assert perp_totals(eng) == {USD: 4 * 10**6}
 
 
@@ -144,6 +145,11 @@ def test_the_rounds_are_bounded_and_the_next_tick_goes_on() -> None:
     eng, a, b, _ = _cascade(ProtocolParams(graduation_min_age_ms=0, graduation_min_bond=0, max_trigger_rounds=1))
     evs = ok(eng, C.TriggerTick(12, M))
     assert [(e.trigger_id, e.mark) for e in of(evs, E.TriggerFired)] == [(a, 1000)]
+    # the one round is used up and the new mark 999 reaches bob's stop: the tick says so, last
+    assert [(e.market_id, e.mark, e.rounds) for e in of(evs, E.TriggersPending)] == [(M, 999, 1)]
+    assert evs[-1].type == "triggers_pending"
     evs = ok(eng, C.TriggerTick(12, M))
     assert [(e.trigger_id, e.mark) for e in of(evs, E.TriggerFired)] == [(b, 999)]
     assert [(t.price, t.size) for t in of(evs, E.Trade)] == [(990, 1)]
+    # mark 996 reaches nothing more (carol's last stop is at 900): nothing pending
+    assert of(evs, E.TriggersPending) == []
