@@ -545,14 +545,7 @@ class Engine:
             _check_order_terms(size, m.min_size, expiry, ts, cid, acct.client_ids)
         book = m.book
         if tif == "post_only":
-            if is_buy:
-                best = book.best_ask()
-                if best is not None and best <= price:
-                    _reject(RejectReason.POST_ONLY_WOULD_CROSS, f"buy at {price} would cross the best ask {best}")
-            else:
-                best = book.best_bid()
-                if best is not None and best >= price:
-                    _reject(RejectReason.POST_ONLY_WOULD_CROSS, f"sell at {price} would cross the best bid {best}")
+            _check_post_only(book, is_buy, price, f"{side} at {price}")
         if is_buy:
             asset = m.quote
             notional = price * size * m.tick
@@ -1067,6 +1060,16 @@ def _check_order_terms(size: int, min_size: int, expiry: int, ts: int, cid: str,
             _reject(RejectReason.EXPIRED, f"expiry_ts {expiry} is not after ts {ts}")
     if cid and cid in client_ids:
         _reject(RejectReason.DUPLICATE_CLIENT_ID, f"client_id {cid!r} was already used by this account")
+
+
+def _check_post_only(book: Book, is_buy: bool, price: int, what: str) -> None:
+    """Reject a post-only order that would take liquidity: it rests in full or not at all.
+
+    ``is_buy`` and ``price`` are the order's side and price in ``book``; ``what`` names the order.
+    """
+    best = book.best_ask() if is_buy else book.best_bid()
+    if best is not None and (best <= price if is_buy else best >= price):
+        _reject(RejectReason.POST_ONLY_WOULD_CROSS, f"{what} would cross the best {'ask' if is_buy else 'bid'} {best}")
 
 
 def _type_mismatch(cmd: Any) -> str:

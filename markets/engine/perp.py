@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 from . import commands as C
 from . import events as E
 from .book import EXPIRED, STP_RESTING, Order
-from .engine import _ORDER_SHAPES, _bad_shape, _check_order_terms, _Reject, _reject, _type_mismatch
+from .engine import (
+    _ORDER_SHAPES,
+    _bad_shape,
+    _check_order_terms,
+    _check_post_only,
+    _Reject,
+    _reject,
+    _type_mismatch,
+)
 from .enums import CancelReason, MarketStatus, RejectReason, RiskClass
 from .margin import (
     BPS,
@@ -504,9 +512,7 @@ class Perp:
         _check_order_terms(size, m.min_size, expiry, ts, cid, acct.client_ids)
         book = m.book
         if tif == "post_only":
-            best = book.best_ask() if is_buy else book.best_bid()
-            if best is not None and (best <= price if is_buy else best >= price):
-                _reject(RejectReason.POST_ONLY_WOULD_CROSS, f"{side} at {price} would cross the best price {best}")
+            _check_post_only(book, is_buy, price, f"{side} at {price}")
         pos = self.position(account, market_id)
         cur = pos.size if pos is not None else 0
         if reduce_only:

@@ -31,6 +31,7 @@ from .engine import (
     Market,
     _check_order_kind,
     _check_order_terms,
+    _check_post_only,
     _new,
     _order_id,
     _reject,
@@ -801,14 +802,8 @@ class Prediction:
         bprice = price if is_yes else top - price
         book = m.book
         if tif == "post_only":
-            if is_buy:
-                best = book.best_ask()
-                if best is not None and best <= bprice:
-                    _reject(RejectReason.POST_ONLY_WOULD_CROSS, f"would cross the best YES ask {best}")
-            else:
-                best = book.best_bid()
-                if best is not None and best >= bprice:
-                    _reject(RejectReason.POST_ONLY_WOULD_CROSS, f"would cross the best YES bid {best}")
+            what = f"{side} {outcome} at {price} (a YES-book {'bid' if is_buy else 'ask'} at {bprice})"
+            _check_post_only(book, is_buy, bprice, what)
         tick = m.tick
         if own_buy:
             asset = pool.collateral

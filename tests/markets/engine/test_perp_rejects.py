@@ -36,6 +36,7 @@ def _setup() -> Engine:
         C.PlaceOrder(2, "0xl", "G-PERP", "buy", 10, 10, tif="ioc"),
         C.PlaceOrder(2, "0xs", "G-PERP", "sell", 5, 1),
         C.PlaceOrder(2, "0xa", "G-PERP", "buy", 5, 1, tif="ioc"),
+        C.PlaceOrder(2, "0xs", "G-PERP", "sell", 20, 1),  # the book's only ask
     ]
     for cmd in cmds:
         evs = eng.apply(cmd)
@@ -82,6 +83,8 @@ CASES: list[tuple[str, Any, RejectReason]] = [
     ("reduce-only that adds to a long",
      C.PlaceOrder(T, "0xa", "G-PERP", "buy", 10, 1, tif="ioc", reduce_only=True), R.REDUCE_ONLY_WOULD_INCREASE),
     ("reduce-only resting", C.PlaceOrder(T, "0xa", "G-PERP", "sell", 10, 1, reduce_only=True), R.INVALID_FIELD),
+    ("post-only buy at the best ask",
+     C.PlaceOrder(T, "0xa", "G-PERP", "buy", 20, 1, tif="post_only"), R.POST_ONLY_WOULD_CROSS),
     ("perp outcome", C.PlaceOrder(T, "0xa", "G-PERP", "sell", 10, 1, outcome="no"), R.INVALID_FIELD),
     ("cross in an isolated-only market", C.SetMarginMode(T, "0xa", "BTC-PERP", "cross"), R.ISOLATED_ONLY),
     ("mode change with an order", C.SetMarginMode(T, "0xa", "G-PERP", "isolated"), R.POSITION_OPEN),

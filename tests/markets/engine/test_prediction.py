@@ -401,6 +401,7 @@ def test_fok_and_post_only_for_no_orders(eng: Engine) -> None:
     assert rej.reason == "fok_cannot_fill"
     [rej] = eng.apply(po("bob", "buy", 41, 1, "no", tif="post_only"))  # YES ask 59 would cross 60
     assert rej.reason == "post_only_would_cross"
+    assert rej.detail == "buy no at 41 (a YES-book ask at 59) would cross the best bid 60"
     evs = ok(eng, po("bob", "buy", 40, 2, "no", tif="fok"))
     assert fills(evs) == [("mint", 60, 2, "bob", 40, "alice", 60)]
 
