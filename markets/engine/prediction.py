@@ -561,7 +561,13 @@ class Prediction:
                 oid, account, is_buy, bprice, rem, expiry, market_id, cid, size, hold, taker_w, tif, order_type
             )
             eng.orders[oid] = o
-            acct.orders[oid] = o
+            # Account.link, inlined
+            o.anext = acct.ohead
+            acct.ohead = o
+            n = acct.n_linked + 1
+            acct.n_linked = n
+            if n > acct.link_cap:
+                acct.prune()
             if cid:
                 acct.live_client[cid] = oid
             if not is_yes:
@@ -729,7 +735,6 @@ class Prediction:
                 trade_id += 1
                 if not mq:
                     del orders[moid]
-                    del macct.orders[moid]
                     if o.client_id:
                         del macct.live_client[o.client_id]
                     if not m_yes:
@@ -742,7 +747,6 @@ class Prediction:
                 macct.reserved[ma] -= r
                 macct.free[ma] += r
                 del orders[moid]
-                del macct.orders[moid]
                 if o.client_id:
                     del macct.live_client[o.client_id]
                 if not m_yes:
@@ -904,7 +908,7 @@ class Prediction:
             )
             book.insert(o)
             eng.orders[oid] = o
-            acct.orders[oid] = o
+            acct.link(o)
             if cid:
                 acct.live_client[cid] = oid
             if not is_yes:
