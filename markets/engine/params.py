@@ -8,7 +8,7 @@ default comes from is documented in docs/engine.md ("Protocol parameters").
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 __all__ = ["ProtocolParams", "DEFAULT_PARAMS"]
@@ -53,7 +53,9 @@ class ProtocolParams:
     max_margin_tiers: int = 8
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # every value is an int or a str: a shallow copy is a full one, without asdict's deep copy
+        # (state_hash calls this for every snapshot)
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 DEFAULT_PARAMS = ProtocolParams()
