@@ -33,8 +33,8 @@ STP_BOTH = 2
 class Order:
     """A live order. The book uses the linking fields; the engine owns the accounting ones.
 
-    ``Engine._place_order`` and ``Book.add`` build resting orders field by field, without
-    this ``__init__``: a new field must be set there too (tests/markets/engine/test_hot_path.py).
+    ``Book.add`` (the spot and prediction hot paths) builds resting orders field by field,
+    without this ``__init__``: a new field must be set there too (tests/markets/engine/test_hot_path.py).
     """
 
     __slots__ = (

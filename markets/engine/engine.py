@@ -109,7 +109,7 @@ class Account:
         self.system = account_id.startswith(SYSTEM_PREFIX)
 
     def link(self, o: Order) -> None:
-        """Add a resting order (the hot paths inline these lines)."""
+        """Add a resting order: every path that rests one calls this."""
         o.anext = self.ohead
         self.ohead = o
         self.n_linked += 1
@@ -774,45 +774,11 @@ class Engine:
             else:
                 new_need = rem * m.lot
             hold = new_need
-            # the same fields as Order(...) sets, stored here: calling the class goes through the
-            # generic type call and a separate frame for __init__, which cost as much as the stores
-            o = _new_object(Order)
-            o.order_id = oid
-            o.account = account
-            o.is_buy = is_buy
-            o.price = price
-            o.qty = rem
-            o.expiry_ts = expiry
-            o.market_id = market_id
-            o.client_id = cid
-            o.size = size
-            o.reserved = new_need
-            o.fee_w = taker_w
-            o.tif = tif
-            o.order_type = order_type
-            lvl = (book.bids if is_buy else book.asks).get(price)
-            if lvl is None:
-                book.insert(o)  # a new level, which the book also pushes on its price heap
-            else:
-                # Book.insert at an existing level (the usual case), inlined; a level in the
-                # book always has a tail, since an emptied level is deleted at once
-                tail = lvl.tail
-                o.prev = tail
-                o.next = None
-                tail.next = o  # type: ignore[union-attr]
-                lvl.tail = o
-                lvl.total += rem
-                o.level = lvl
-                if expiry:
-                    book.track_expiry(o)
+            o = book.add(
+                oid, account, is_buy, price, rem, expiry, market_id, cid, size, new_need, taker_w, tif, order_type
+            )
             self.orders[oid] = o
-            # Account.link, inlined
-            o.anext = acct.ohead
-            acct.ohead = o
-            n = acct.n_linked + 1
-            acct.n_linked = n
-            if n > acct.link_cap:
-                acct.prune()
+            acct.link(o)
             if cid:
                 acct.live_client[cid] = oid
         else:
@@ -1065,7 +1031,6 @@ _ORDER_SHAPES = {
     for stp_name, stp in _STP_CODES.items()
 }
 _new = tuple.__new__
-_new_object = object.__new__
 _PlaceOrder = C.PlaceOrder
 _PLACE_ORDER_TYPES = (int, int, int, str, str, str, str, str, str, str, bool)
 _OrderAccepted = E.OrderAccepted

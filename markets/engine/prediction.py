@@ -561,13 +561,7 @@ class Prediction:
                 oid, account, is_buy, bprice, rem, expiry, market_id, cid, size, hold, taker_w, tif, order_type
             )
             eng.orders[oid] = o
-            # Account.link, inlined
-            o.anext = acct.ohead
-            acct.ohead = o
-            n = acct.n_linked + 1
-            acct.n_linked = n
-            if n > acct.link_cap:
-                acct.prune()
+            acct.link(o)
             if cid:
                 acct.live_client[cid] = oid
             if not is_yes:
