@@ -47,7 +47,6 @@ class Order:
         "prev",
         "next",
         "level",
-        "anext",  # the next older order in its account's list (Account.link), set when linked
         # engine accounting
         "market_id",
         "client_id",
@@ -84,7 +83,6 @@ class Order:
         self.prev: Order | None
         self.next: Order | None
         self.level: Level | None
-        self.anext: Order | None  # set by Account.link when the order rests
         self.market_id = market_id
         self.client_id = client_id
         self.size = size or qty  # original size, lots

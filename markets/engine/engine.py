@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["Engine", "PROTOCOL_FEE_ACCOUNT", "SYSTEM_PREFIX", "deployer_fee_account", "insurance_account"]
 
 SNAPSHOT_VERSION = 1
-_LINK_SLACK = 16
 BPS = 10_000
 MAX_FEE_BPS = 1_000  # 10 %
 SYSTEM_PREFIX = "sys:"
@@ -72,72 +71,19 @@ def _reject(reason: RejectReason, detail: str) -> NoReturn:
 
 
 class Account:
-    """Balances and live orders of one ledger account (trader or system).
+    """Balances and live orders of one ledger account (trader or system)."""
 
-    The account's resting orders form a singly linked list through ``Order.anext``, newest
-    first, that is pruned lazily: an order that left its book (``level is None``: filled,
-    cancelled, expired) is skipped by ``live_orders`` and unlinked at the next pruning. Linking
-    writes only the account and the new order, which the placing path holds already, and a
-    fill or cancel writes nothing here: the per-account dict this replaces cost each of them
-    a lookup in memory no other step touched (docs/engine.md "Running the engine"). Derived
-    data: not in snapshots, rebuilt on restore.
-    """
-
-    __slots__ = (
-        "account_id",
-        "free",
-        "reserved",
-        "ohead",
-        "n_linked",
-        "link_cap",
-        "client_ids",
-        "live_client",
-        "withdraw_nonce",
-        "system",
-    )
+    __slots__ = ("account_id", "free", "reserved", "orders", "client_ids", "live_client", "withdraw_nonce", "system")
 
     def __init__(self, account_id: str) -> None:
         self.account_id = account_id
         self.free: dict[str, int] = {}
         self.reserved: dict[str, int] = {}
-        self.ohead: Order | None = None  # newest linked order
-        self.n_linked = 0  # orders in the list, live or not
-        self.link_cap = _LINK_SLACK  # prune when the list grows past this
+        self.orders: dict[int, Order] = {}  # live (resting) orders
         self.client_ids: set[str] = set()  # every client id ever accepted
         self.live_client: dict[str, int] = {}  # client id -> order id, resting orders only
         self.withdraw_nonce = 0
         self.system = account_id.startswith(SYSTEM_PREFIX)
-
-    def link(self, o: Order) -> None:
-        """Add a resting order: every path that rests one calls this."""
-        o.anext = self.ohead
-        self.ohead = o
-        self.n_linked += 1
-        if self.n_linked > self.link_cap:
-            self.prune()
-
-    def live_orders(self) -> list[Order]:
-        """The account's resting orders, oldest (lowest order id) first."""
-        out = []
-        o = self.ohead
-        while o is not None:
-            if o.level is not None:
-                out.append(o)
-            o = o.anext
-        out.reverse()
-        return out
-
-    def prune(self) -> None:
-        """Unlink the orders that left their books: amortised O(1) per link, as the list is
-        pruned only once it has doubled (plus slack) since the last pruning."""
-        live = self.live_orders()
-        nxt: Order | None = None
-        for o in live:
-            o.anext = nxt
-            nxt = o
-        self.ohead = nxt
-        self.n_linked = len(live)
-        self.link_cap = 2 * len(live) + _LINK_SLACK
 
 
 class Market:
@@ -330,6 +276,7 @@ class Engine:
             o.reserved = 0
         oid = o.order_id
         del self.orders[oid]
+        del acct.orders[oid]
         if o.client_id:
             del acct.live_client[o.client_id]
         self.seq += 1
@@ -736,6 +683,7 @@ class Engine:
                     if not mq:
                         moid = o.order_id
                         del orders[moid]
+                        del macct.orders[moid]
                         if o.client_id:
                             del macct.live_client[o.client_id]
                 else:
@@ -747,6 +695,7 @@ class Engine:
                     macct.free[massets] += r
                     moid = o.order_id
                     del orders[moid]
+                    del macct.orders[moid]
                     if o.client_id:
                         del macct.live_client[o.client_id]
                     seq += 1
@@ -778,7 +727,7 @@ class Engine:
                 oid, account, is_buy, price, rem, expiry, market_id, cid, size, new_need, taker_w, tif, order_type
             )
             self.orders[oid] = o
-            acct.link(o)
+            acct.orders[oid] = o
             if cid:
                 acct.live_client[cid] = oid
         else:
@@ -821,7 +770,8 @@ class Engine:
         if c.market_id:
             self._market(c.market_id)
         out: list[Any] = []
-        for o in acct.live_orders():
+        for oid in sorted(acct.orders):
+            o = acct.orders[oid]
             if c.market_id and o.market_id != c.market_id:
                 continue
             self.markets[o.market_id].book.remove(o)
@@ -885,7 +835,7 @@ class Engine:
         acct = self.accounts.get(account)
         if acct is None:
             return []
-        return acct.live_orders()
+        return [acct.orders[oid] for oid in sorted(acct.orders)]
 
     # -- snapshot / hash ---------------------------------------------------------------------
 
@@ -969,11 +919,10 @@ class Engine:
                     o = _order_from_row(row, mid, is_buy)
                     m.book.insert(o)
                     eng.orders[o.order_id] = o
+                    acct = eng.accounts[o.account]
+                    acct.orders[o.order_id] = o
                     if o.client_id:
-                        eng.accounts[o.account].live_client[o.client_id] = o.order_id
-        for oid in sorted(eng.orders):  # linked in order id order, as they were placed
-            o = eng.orders[oid]
-            eng.accounts[o.account].link(o)
+                        acct.live_client[o.client_id] = o.order_id
         eng.deposits = set(snap["deposits"])
         for wid, (account, asset, amount, nonce, expiry, status) in snap["withdrawals"].items():
             eng.withdrawals[wid] = Withdrawal(wid, account, asset, amount, nonce, expiry, status)

@@ -330,7 +330,7 @@ class Perp:
         tick = m.tick
         take = m.take_bps
         buys = sells = load = 0
-        orders = [(o.is_buy, o.price, o.qty) for o in acct.live_orders() if o.market_id == pm.market_id]
+        orders = [(o.is_buy, o.price, o.qty) for o in acct.orders.values() if o.market_id == pm.market_id]
         if extra is not None:
             orders.append(extra)
         for is_buy, price, qty in orders:
@@ -443,7 +443,7 @@ class Perp:
         eq, im, _ = self.cross_margin(eng, account, asset, ts, with_orders=True)
         worst = eq - need + self._bought_value(eng, m, is_yes, size)
         no_orders = eng.pred.no_orders
-        for o in acct.live_orders():
+        for o in acct.orders.values():
             om = eng.markets[o.market_id]
             if om.quote != asset or om.kind == "perp" or not o.reserved:
                 continue
@@ -521,9 +521,8 @@ class Perp:
             if not (cur < 0 <= size + cur if is_buy else cur > 0 and size <= cur):
                 _reject(RejectReason.REDUCE_ONLY_WOULD_INCREASE, f"{side} {size} does not reduce position {cur}")
         mode = pos.mode if pos is not None else self.default_mode(pm)
-        live = acct.live_orders()
-        buys = sum(o.qty for o in live if o.market_id == market_id and o.is_buy)
-        sells = sum(o.qty for o in live if o.market_id == market_id and not o.is_buy)
+        buys = sum(o.qty for o in acct.orders.values() if o.market_id == market_id and o.is_buy)
+        sells = sum(o.qty for o in acct.orders.values() if o.market_id == market_id and not o.is_buy)
         before = max(abs(cur + buys), abs(cur - sells))
         after = max(abs(cur + buys + (size if is_buy else 0)), abs(cur - sells - (0 if is_buy else size)))
         if after > before:  # the order adds risk: every check applies; reducing is always allowed
@@ -581,7 +580,7 @@ class Perp:
             o = Order(oid, account, is_buy, price, rem, expiry, market_id, cid, size, 0, 0, tif, order_type)
             book.insert(o)
             eng.orders[oid] = o
-            acct.link(o)
+            acct.orders[oid] = o
             if cid:
                 acct.live_client[cid] = oid
         elif rem:
@@ -648,10 +647,12 @@ class Perp:
                 self._fill(eng, m, pm, maker, -code if is_buy else code, n, mfee, out)
                 if not o.qty:
                     del eng.orders[o.order_id]
+                    del macct.orders[o.order_id]
                     if o.client_id:
                         del macct.live_client[o.client_id]
             else:
                 del eng.orders[o.order_id]
+                del macct.orders[o.order_id]
                 if o.client_id:
                     del macct.live_client[o.client_id]
                 eng.seq += 1
@@ -712,7 +713,7 @@ class Perp:
             _reject(RejectReason.INVALID_FIELD, f"mode must be cross or isolated, got {c.mode!r}")
         pos = self.position(c.account, c.market_id)
         if (pos is not None and (pos.size or pos.cash or pos.margin)) or any(
-            o.market_id == c.market_id for o in acct.live_orders()
+            o.market_id == c.market_id for o in acct.orders.values()
         ):
             _reject(RejectReason.POSITION_OPEN, "the mode changes only with no position, margin, debt or orders")
         if c.mode == CROSS and pm.risk_class != _CROSS:
@@ -915,7 +916,7 @@ class Perp:
         if acct is None:
             return 0
         free = acct.free.get(asset, 0)
-        if account_id not in self.domains and not acct.live_orders():
+        if account_id not in self.domains and not acct.orders:
             return free
         eq, im, _ = self.cross_margin(eng, account_id, asset, ts, with_orders=True)
         return max(0, min(free, eq - im))
@@ -1068,7 +1069,8 @@ class Perp:
         out.append(E.LiquidationStarted(eng.seq, c.account, c.market_id, eq, mm))
         # 1. cancel the domain's orders in the markets concerned, lowest id first
         mids = {r.market_id for r in records}
-        for o in acct.live_orders():
+        for oid in sorted(acct.orders):
+            o = acct.orders[oid]
             if o.market_id in mids:
                 eng.markets[o.market_id].book.remove(o)
                 eng._drop(o, CancelReason.LIQUIDATION.value, out)

@@ -561,7 +561,7 @@ class Prediction:
                 oid, account, is_buy, bprice, rem, expiry, market_id, cid, size, hold, taker_w, tif, order_type
             )
             eng.orders[oid] = o
-            acct.link(o)
+            acct.orders[oid] = o
             if cid:
                 acct.live_client[cid] = oid
             if not is_yes:
@@ -729,6 +729,7 @@ class Prediction:
                 trade_id += 1
                 if not mq:
                     del orders[moid]
+                    del macct.orders[moid]
                     if o.client_id:
                         del macct.live_client[o.client_id]
                     if not m_yes:
@@ -741,6 +742,7 @@ class Prediction:
                 macct.reserved[ma] -= r
                 macct.free[ma] += r
                 del orders[moid]
+                del macct.orders[moid]
                 if o.client_id:
                     del macct.live_client[o.client_id]
                 if not m_yes:
@@ -902,7 +904,7 @@ class Prediction:
             )
             book.insert(o)
             eng.orders[oid] = o
-            acct.link(o)
+            acct.orders[oid] = o
             if cid:
                 acct.live_client[cid] = oid
             if not is_yes:

@@ -73,7 +73,7 @@ def check_prediction_invariants(eng: Engine, collateral_totals: dict[str, int]) 
                 assert amount >= 0, f"{aid} {asset} negative: {amount}"
                 totals[asset] = totals.get(asset, 0) + amount
         want: dict[str, int] = {}
-        for o in acct.live_orders():
+        for o in acct.orders.values():
             asset, need = order_need(eng, o)
             assert o.reserved == need, f"order {o.order_id} reserved {o.reserved} != need {need}"
             want[asset] = want.get(asset, 0) + need
