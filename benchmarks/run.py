@@ -145,7 +145,7 @@ def run_w5() -> dict[str, Any]:
     )
     print(
         f"  the index's longest step, a compaction of its {r['index_rows']:,} rows "
-        f"(inside the command that tips it): {r['compact_s'] * 1e3:,.0f} ms"
+        f"(Engine.maintain, between commands): {r['compact_s'] * 1e3:,.0f} ms"
     )
     print(
         f"  one market's tick ({r['holders_of_tick_market']:,} holders): naive {r['naive_tick_s'] * 1e3:,.0f} ms, "

@@ -189,8 +189,7 @@ def main() -> None:
     fast_tick_s, fast_tick = timed(lambda: idx.update_market(tick_mid, ts), opts.reps)
     assert fast_tick == naive_tick, "per-tick update differs from the naive sweep"
     # the index's longest single step: a compaction, which copies every domain's block down
-    # over the abandoned rows; it runs inside whichever command abandons the row that tips
-    # abandoned rows past an eighth of the columns
+    # over the abandoned rows (Engine.maintain runs it between commands, once it is due)
     rows_before = idx.rows()
     compact_s, _ = timed(idx._compact, 1)
     assert idx.rows() == rows_before, "compaction changed the index"

@@ -813,6 +813,18 @@ class Engine:
             out.append(E.OrdersExpired(self.seq, c.market_id, done, bool(due)))
         return out
 
+    # -- upkeep ----------------------------------------------------------------------------
+
+    def maintain(self) -> bool:
+        """Upkeep of derived data that is too slow for the command path; whether it did any.
+
+        Compacts the kept margin index once its abandoned rows are an eighth of its columns.
+        No state changes (no events, the same hash); the sequencer calls it when no command
+        is waiting (docs/engine.md "Running the engine").
+        """
+        index = self.perp.index
+        return index is not None and index.compact_if_due()
+
     # -- reads -----------------------------------------------------------------------------
 
     def balance(self, account: str, asset: str) -> tuple[int, int]:

@@ -7,9 +7,9 @@ import gc
 # Net container allocations between two youngest-generation collections (CPython's default is
 # 700). Resting orders are containers (a level links its orders both ways), so every collection
 # walks the orders placed since the last one; a larger budget lets the many orders filled or
-# cancelled within it die unvisited, and walks the survivors in fewer, larger passes. The engine
-# makes no reference cycles of its own, so garbage is still freed at once by reference counting;
-# only a cycle made by a caller would wait for the next collection.
+# cancelled within it die unvisited, and walks the survivors in fewer, larger passes. Most
+# garbage is freed at once by reference counting; the cycles (orders that left a level together
+# still point at each other) wait for the next collection.
 GC_GEN0_THRESHOLD = 50_000
 
 

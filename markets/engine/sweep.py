@@ -8,8 +8,12 @@ totals each domain with one ``sum`` over its slice: no per-row scatter into the 
 totals, which is what a per-market layout costs. A cell ``[size x unit, maintenance,
 weight]`` is shared by every row of one size in one market and re-priced once per sweep.
 A full block moves to the end with room for half as many rows again (amortised O(1) per
-added row); the rows it leaves are zeroed, and when they are an eighth of the columns
-every block is copied down, keeping its room (amortised O(1) again). Isolated positions,
+added row); the rows it leaves are zeroed. Once they are an eighth of the columns,
+``compact_if_due`` copies every block down, keeping its room: about 1 s at 429,031 rows
+(W5), so it never runs inside a command; the sequencer calls ``Engine.maintain()`` when
+idle. Left alone, the abandoned rows stay below twice the live blocks' room (each move
+leaves a block two thirds the size of the next), so memory stays bounded and a full sweep
+scans at most three times the rows it needs. Isolated positions,
 each its own domain, stay per-market columns. Per market, ``where`` maps a domain to its
 cross row, which a per-market tick gathers.
 
@@ -349,10 +353,18 @@ class MarginIndex:
         self.abandoned += room
         self.room[i] = grown
         moved = self.block[i] = slice(start, start + room)
-        if self.abandoned * 8 > len(self.mk):
-            self._compact()
-            moved = self.block[i]
         return moved
+
+    def compact_if_due(self) -> bool:
+        """Compact once abandoned rows are an eighth of the columns; whether it did.
+
+        Not called by commands: a compaction walks every row (about 1 s at W5's size).
+        ``Engine.maintain`` calls it, between commands.
+        """
+        if self.abandoned * 8 <= len(self.mk):
+            return False
+        self._compact()
+        return True
 
     def _compact(self) -> None:
         """Copy every block down over the abandoned rows (each keeps its room)."""
