@@ -615,7 +615,6 @@ class Engine:
             t_quote = 0  # buy: quote spent; sell: quote received (net of fees)
             t_base = 0  # lots bought / sold
             Trade = E.Trade
-            Cancelled = E.OrderCancelled
             new = _new
             for o, code in execs:
                 macct = accounts[o.account]
@@ -687,20 +686,10 @@ class Engine:
                         if o.client_id:
                             del macct.live_client[o.client_id]
                 else:
-                    # maker removed unfilled: expired or self-trade prevention
-                    massets = quote if o.is_buy else base
-                    r = o.reserved
-                    o.reserved = 0
-                    macct.reserved[massets] -= r
-                    macct.free[massets] += r
-                    moid = o.order_id
-                    del orders[moid]
-                    del macct.orders[moid]
-                    if o.client_id:
-                        del macct.live_client[o.client_id]
-                    seq += 1
-                    reason = _C_EXPIRED if code == EXPIRED else _C_SELF_TRADE
-                    out.append(new(Cancelled, (seq, market_id, moid, o.account, o.qty, reason)))
+                    # maker removed unfilled: expired or self-trade prevention (rare: no inlining)
+                    self.seq = seq
+                    self._drop(o, _C_EXPIRED if code == EXPIRED else _C_SELF_TRADE, out)
+                    seq = self.seq
             self.next_trade_id = trade_id
             if fee_total:
                 if dep_total:

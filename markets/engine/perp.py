@@ -650,14 +650,8 @@ class Perp:
                     del macct.orders[o.order_id]
                     if o.client_id:
                         del macct.live_client[o.client_id]
-            else:
-                del eng.orders[o.order_id]
-                del macct.orders[o.order_id]
-                if o.client_id:
-                    del macct.live_client[o.client_id]
-                eng.seq += 1
-                reason = CancelReason.EXPIRED.value if code == EXPIRED else CancelReason.SELF_TRADE.value
-                out.append(E.OrderCancelled(eng.seq, m.market_id, o.order_id, o.account, o.qty, reason))
+            else:  # maker removed unfilled: expired or self-trade prevention
+                eng._drop(o, CancelReason.EXPIRED.value if code == EXPIRED else CancelReason.SELF_TRADE.value, out)
         return to_insurance
 
     def _fill(

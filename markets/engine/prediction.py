@@ -735,21 +735,10 @@ class Prediction:
                     if not m_yes:
                         no_orders.discard(moid)
             else:
-                # maker removed unfilled: expired or self-trade prevention
-                ma = coll if m_buy else (yes_a if m_yes else no_a)
-                r = o.reserved
-                o.reserved = 0
-                macct.reserved[ma] -= r
-                macct.free[ma] += r
-                del orders[moid]
-                del macct.orders[moid]
-                if o.client_id:
-                    del macct.live_client[o.client_id]
-                if not m_yes:
-                    no_orders.discard(moid)
-                seq += 1
-                reason = _C_EXPIRED if code == EXPIRED else _C_SELF_TRADE
-                out.append(new(_Cancelled, (seq, market_id, moid, o.account, o.qty, reason)))
+                # maker removed unfilled: expired or self-trade prevention (rare: no inlining)
+                eng.seq = seq
+                eng._drop(o, _C_EXPIRED if code == EXPIRED else _C_SELF_TRADE, out)
+                seq = eng.seq
         eng.next_trade_id = trade_id
         if net_sets:
             pm.yes_supply += net_sets
