@@ -21,8 +21,8 @@ def of(evs: list[Any], cls: type) -> list[Any]:
     return [e for e in evs if isinstance(e, cls)]
 
 
-def _setup() -> Engine:
-    eng = Engine(P)
+def _setup(params: ProtocolParams = P) -> Engine:
+    eng = Engine(params)
     ok(eng, perp_spec())
     ok(eng, C.SetRiskClass(1, M, "cross_eligible"))
     for who in ("alice", "bob", "carol", "mm"):
@@ -105,14 +105,7 @@ def test_trigger_rejects_and_cancel() -> None:
 def _cascade(params: ProtocolParams = P) -> tuple[Engine, int, int, int]:
     """mm bids 2 at 999 and 50 at 990, asks 50 at 1001; the mark is median(1000, 1000, 1000) = 1000.
     carol's stop sells 2 at 1000 (reached); bob's at 999 (not yet); carol's third at 900."""
-    eng = Engine(params)
-    ok(eng, perp_spec())
-    ok(eng, C.SetRiskClass(1, M, "cross_eligible"))
-    for who in ("alice", "bob", "carol", "mm"):
-        ok(eng, C.DepositCredit(1, f"d-{who}", who, USD, 10**6))
-    ok(eng, C.PlaceOrder(2, "bob", M, "sell", 1000, 10))
-    ok(eng, C.PlaceOrder(2, "alice", M, "buy", 1000, 10, tif="ioc"))
-    ok(eng, C.OraclePrice(10, M, 1000, SRC))
+    eng = _setup(params)
     ok(eng, C.PlaceOrder(11, "mm", M, "buy", 999, 2))
     ok(eng, C.PlaceOrder(11, "mm", M, "buy", 990, 50))
     ok(eng, C.PlaceOrder(11, "mm", M, "sell", 1001, 50))
