@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -256,6 +257,30 @@ def wait_tcp(name: str, port: int, stack: Stack, *, probe: bytes, expect: bytes)
         time.sleep(0.05)
 
 
+def wait_healthy(port: int, stack: Stack) -> None:
+    """Wait until /healthz reports every part ok: the web answers before the Celery worker's first
+    heartbeat, and "up" should mean what /healthz says. Past the deadline, say which parts are
+    not ok and carry on, so their logs can be read with the rest running."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    waiting: list[str] = []
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:  # noqa: S310 - loopback only
+                report = json.loads(resp.read())
+        except OSError as exc:  # a 503 (some part not ok) carries the same report
+            report = json.loads(exc.read()) if isinstance(exc, urllib.error.HTTPError) else {"parts": {}}
+        if report.get("ok"):
+            return
+        now = sorted(name for name, part in report.get("parts", {}).items() if not part.get("ok"))
+        if now != waiting:
+            waiting = now
+            log(f"waiting for: {', '.join(now) or 'the web'}")
+        if time.monotonic() > deadline or stack.check_alive():
+            log(f"not all parts are ok after {READY_TIMEOUT_S} s ({', '.join(now)}); see {stack.base / 'logs'}")
+            return
+        time.sleep(0.5)
+
+
 def child_env(stack: Stack, settings: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(stack.env)
@@ -350,6 +375,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if has_command("run_engine"):
             stack.spawn("sequencer", [str(VENV_PY), "manage.py", "run_engine"], env=env)
         wait_tcp("web", port, stack, probe=b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n", expect=b"HTTP/1.1")
+        wait_healthy(port, stack)
         log(f"Exchange OS is up: open http://localhost:{port}/  (status: http://localhost:{port}/healthz)")
         log(f"logs in {stack.base / 'logs'}; Ctrl-C stops everything")
         while not stopping:
