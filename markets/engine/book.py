@@ -8,6 +8,10 @@ expiry sweep (``Engine`` command ``ExpireOrders``); entries of orders that left 
 skipped lazily, and purged whenever the heap has doubled. Both heaps are derived data: they
 never enter snapshots or the state hash.
 
+An order leaving the book keeps no link forward (matching clears ``next`` as it moves on,
+``remove`` clears all three links), so orders never form reference cycles: reference counting
+frees them, and the sequencer runs without automatic garbage collection (runtime.py).
+
 The book knows nothing about balances. ``match_*`` consumes liquidity and reports what
 happened as a list of ``(maker_order, code)`` pairs, in order: ``code > 0`` is a fill of
 that many lots; ``EXPIRED`` / ``SELF_TRADE`` mean the maker was removed unfilled.
@@ -16,8 +20,6 @@ that many lots; ``EXPIRED`` / ``SELF_TRADE`` mean the maker was removed unfilled
 from __future__ import annotations
 
 from heapq import heapify, heappop, heappush
-
-_new_object = object.__new__
 
 __all__ = ["Order", "Level", "Book", "EXPIRED", "SELF_TRADE", "STP_RESTING", "STP_TAKING", "STP_BOTH"]
 
@@ -31,11 +33,7 @@ STP_BOTH = 2
 
 
 class Order:
-    """A live order. The book uses the linking fields; the engine owns the accounting ones.
-
-    ``Book.add`` (the spot and prediction hot paths) builds resting orders field by field,
-    without this ``__init__``: a new field must be set there too (tests/markets/engine/test_hot_path.py).
-    """
+    """A live order. The book uses the linking fields; the engine owns the accounting ones."""
 
     __slots__ = (
         "order_id",
@@ -212,21 +210,22 @@ class Book:
         order_type: str,
     ) -> Order:
         """Build a resting order and append it at the back of its level: ``insert(Order(...))``
-        for hot paths. One plain call instead of two, one of them a class call; the same fields."""
-        o = _new_object(Order)
-        o.order_id = order_id
-        o.account = account
-        o.is_buy = is_buy
-        o.price = price
-        o.qty = qty
-        o.expiry_ts = expiry_ts
-        o.market_id = market_id
-        o.client_id = client_id
-        o.size = size
-        o.reserved = reserved
-        o.fee_w = fee_w
-        o.tif = tif
-        o.order_type = order_type
+        for the spot and prediction hot paths, which skips ``insert``'s checks of the new order."""
+        o = Order(
+            order_id,
+            account,
+            is_buy,
+            price,
+            qty,
+            expiry_ts,
+            market_id,
+            client_id,
+            size,
+            reserved,
+            fee_w,
+            tif,
+            order_type,
+        )
         lvl = (self.bids if is_buy else self.asks).get(price)
         if lvl is None:
             self.insert(o)  # a new level, which insert also pushes on its price heap
@@ -308,7 +307,7 @@ class Book:
                     if stp == STP_BOTH:
                         consumed += o.qty
                         o.level = None
-                        o = o.next
+                        o.next, o = None, o.next
                         stopped = True
                         break
                 else:
@@ -324,14 +323,14 @@ class Book:
                     consumed += oq
                     append((o, oq))
                     o.level = None
-                    o = o.next
+                    o.next, o = None, o.next
                     if not qty:
                         break
                     continue
                 # removed unfilled (expired or self-trade)
                 consumed += o.qty
                 o.level = None
-                o = o.next
+                o.next, o = None, o.next
             lvl.total -= consumed
             if o is None:
                 del levels[p]
@@ -372,7 +371,7 @@ class Book:
                     if stp == STP_BOTH:
                         consumed += o.qty
                         o.level = None
-                        o = o.next
+                        o.next, o = None, o.next
                         stopped = True
                         break
                 else:
@@ -388,13 +387,13 @@ class Book:
                     consumed += oq
                     append((o, oq))
                     o.level = None
-                    o = o.next
+                    o.next, o = None, o.next
                     if not qty:
                         break
                     continue
                 consumed += o.qty
                 o.level = None
-                o = o.next
+                o.next, o = None, o.next
             lvl.total -= consumed
             if o is None:
                 del levels[p]

@@ -150,6 +150,11 @@ class LaunchMarket(NamedTuple):
         return "launch_market"
 
 
+# a spec with every field empty: restore builds a market's records from it, then sets each field
+# from the snapshot (a compiled class cannot be made without its __init__)
+BLANK_LAUNCH = LaunchMarket(0, "", "", "", "", 0, 0, 0, 0, 0, 0, "")
+
+
 @_registry.register
 class HaltMarket(NamedTuple):
     """Stop a market: cancel every resting order, release reservations, refuse new orders."""

@@ -173,51 +173,54 @@ class Engine:
         self.orders: dict[int, Order] = {}  # every resting order
         self.deposits: set[str] = set()
         self.withdrawals: dict[str, Withdrawal] = {}
-        self._handlers: dict[type[Any], Callable[[Any], list[Any]]] = {
-            C.DepositCredit: self._deposit_credit,
-            C.WithdrawRequest: self._withdraw_request,
-            C.WithdrawExpire: self._withdraw_expire,
-            C.WithdrawExecuted: self._withdraw_executed,
-            C.LaunchMarket: self._launch_market,
-            C.HaltMarket: self._halt_market,
-            C.PlaceOrder: self._place_order,
-            C.CancelOrder: self._cancel_order,
-            C.CancelAll: self._cancel_all,
-            C.ExpireOrders: self._expire_orders,
-            C.ClaimFees: self._claim_fees,
+        # command type -> f(engine, command). No entry refers back to this engine (methods of the
+        # class, bound methods of its parts): an engine is no reference cycle, and is freed as
+        # soon as it is dropped (runtime.py)
+        self._handlers: dict[type[Any], Callable[[Engine, Any], list[Any]]] = {
+            C.DepositCredit: Engine._deposit_credit,
+            C.WithdrawRequest: Engine._withdraw_request,
+            C.WithdrawExpire: Engine._withdraw_expire,
+            C.WithdrawExecuted: Engine._withdraw_executed,
+            C.LaunchMarket: Engine._launch_market,
+            C.HaltMarket: Engine._halt_market,
+            C.PlaceOrder: Engine._place_order,
+            C.CancelOrder: Engine._cancel_order,
+            C.CancelAll: Engine._cancel_all,
+            C.ExpireOrders: Engine._expire_orders,
+            C.ClaimFees: Engine._claim_fees,
         }
         # prediction markets (issue 13): see prediction.py
         from .prediction import Prediction
 
         self.pred: Prediction = Prediction()
         pred = self.pred
-        self._handlers[C.Split] = lambda c: pred.split(self, c)
-        self._handlers[C.Merge] = lambda c: pred.merge(self, c)
-        self._handlers[C.ConvertNo] = lambda c: pred.convert_no(self, c)
-        self._handlers[C.AddOutcome] = lambda c: pred.add_outcome(self, c)
-        self._handlers[C.ProposeResolution] = lambda c: pred.propose(self, c)
-        self._handlers[C.Dispute] = lambda c: pred.dispute(self, c)
-        self._handlers[C.GovernanceDecision] = lambda c: pred.decide(self, c)
-        self._handlers[C.FinalizeResolution] = lambda c: pred.finalize(self, c)
+        self._handlers[C.Split] = pred.split
+        self._handlers[C.Merge] = pred.merge
+        self._handlers[C.ConvertNo] = pred.convert_no
+        self._handlers[C.AddOutcome] = pred.add_outcome
+        self._handlers[C.ProposeResolution] = pred.propose
+        self._handlers[C.Dispute] = pred.dispute
+        self._handlers[C.GovernanceDecision] = pred.decide
+        self._handlers[C.FinalizeResolution] = pred.finalize
         # perps, margin domains and risk classes (issue 14): see perp.py
         from .perp import Perp
 
         self.perp: Perp = Perp(params)
         perp = self.perp
-        self._handlers[C.SubaccountTransfer] = lambda c: perp.subaccount_transfer(self, c)
-        self._handlers[C.GraduationTick] = lambda c: perp.graduation_tick(self, c)
-        self._handlers[C.SetRiskClass] = lambda c: perp.set_risk_class(self, c)
-        self._handlers[C.GovernanceCase] = lambda c: perp.governance_case(self, c)
-        self._handlers[C.SetMarginMode] = lambda c: perp.set_margin_mode(self, c)
-        self._handlers[C.AdjustIsolatedMargin] = lambda c: perp.adjust_isolated_margin(self, c)
-        self._handlers[C.OraclePrice] = lambda c: perp.oracle_price(self, c)
-        self._handlers[C.FundingTick] = lambda c: perp.funding_tick(self, c)
-        self._handlers[C.ResumeMarket] = lambda c: perp.resume_market(self, c)
-        self._handlers[C.SetAllowlist] = lambda c: perp.set_allowlist(self, c)
-        self._handlers[C.Liquidate] = lambda c: perp.liquidate(self, c)
-        self._handlers[C.PlaceTrigger] = lambda c: perp.place_trigger(self, c)
-        self._handlers[C.CancelTrigger] = lambda c: perp.cancel_trigger(self, c)
-        self._handlers[C.TriggerTick] = lambda c: perp.trigger_tick(self, c)
+        self._handlers[C.SubaccountTransfer] = perp.subaccount_transfer
+        self._handlers[C.GraduationTick] = perp.graduation_tick
+        self._handlers[C.SetRiskClass] = perp.set_risk_class
+        self._handlers[C.GovernanceCase] = perp.governance_case
+        self._handlers[C.SetMarginMode] = perp.set_margin_mode
+        self._handlers[C.AdjustIsolatedMargin] = perp.adjust_isolated_margin
+        self._handlers[C.OraclePrice] = perp.oracle_price
+        self._handlers[C.FundingTick] = perp.funding_tick
+        self._handlers[C.ResumeMarket] = perp.resume_market
+        self._handlers[C.SetAllowlist] = perp.set_allowlist
+        self._handlers[C.Liquidate] = perp.liquidate
+        self._handlers[C.PlaceTrigger] = perp.place_trigger
+        self._handlers[C.CancelTrigger] = perp.cancel_trigger
+        self._handlers[C.TriggerTick] = perp.trigger_tick
 
     # -- entry point -----------------------------------------------------------------------
 
@@ -231,15 +234,14 @@ class Engine:
         try:
             if handler is None:
                 _reject(RejectReason.INVALID_COMMAND, f"unknown command {cls.__name__}")
-            # field types: PlaceOrder (the hot path) checks its own fields inline, more cheaply
-            if cls is not _PlaceOrder and tuple(map(type, cmd)) != _FIELD_TYPES[cls]:
+            # exact field types, every command alike (a bool is not an int, a str subclass not a str);
+            # the compiled build would otherwise coerce or raise where a handler first reads a field
+            if tuple(map(type, cmd)) != _FIELD_TYPES[cls]:
                 _reject(RejectReason.INVALID_COMMAND, _type_mismatch(cmd))
             ts = cmd[0]  # every command's first field; indexing skips the NamedTuple descriptor
-            if type(ts) is not int:
-                _reject(RejectReason.INVALID_COMMAND, _type_mismatch(cmd))
             if ts < self.last_ts:
                 _reject(RejectReason.TIMESTAMP_REGRESSION, f"ts {ts} is before the last accepted ts {self.last_ts}")
-            out = handler(cmd)
+            out = handler(self, cmd)
         except _Reject as r:
             self.seq += 1
             return [E.Rejected(self.seq, C.TYPE_NAMES.get(cls, cls.__name__), r.reason.value, r.detail, _ref(cmd))]
@@ -503,22 +505,6 @@ class Engine:
     def _place_order(self, c: C.PlaceOrder) -> list[Any]:
         # hot path: one unpack instead of a dozen attribute reads
         ts, account, market_id, side, price, size, order_type, tif, stp_name, cid, expiry, reduce_only, outcome = c
-        # exact field types (ts was checked by apply; outcome is checked by the non-spot paths),
-        # compared as one tuple: cheaper than eleven separate tests
-        if (
-            type(price),
-            type(size),
-            type(expiry),
-            type(account),
-            type(market_id),
-            type(side),
-            type(order_type),
-            type(tif),
-            type(stp_name),
-            type(cid),
-            type(reduce_only),
-        ) != _PLACE_ORDER_TYPES:
-            _reject(RejectReason.INVALID_COMMAND, _type_mismatch(c))
         m = self.markets.get(market_id)
         if m is None:
             _reject(RejectReason.UNKNOWN_MARKET, f"no market {market_id!r}")
@@ -982,7 +968,6 @@ _ORDER_SHAPES = {
 }
 _new = tuple.__new__
 _PlaceOrder = C.PlaceOrder
-_PLACE_ORDER_TYPES = (int, int, int, str, str, str, str, str, str, str, bool)
 _OrderAccepted = E.OrderAccepted
 _PREDICTION = MarketKind.PREDICTION.value
 _PERP = MarketKind.PERP.value

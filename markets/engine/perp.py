@@ -26,7 +26,6 @@ from .engine import (
     _check_post_only,
     _Reject,
     _reject,
-    _type_mismatch,
 )
 from .enums import CancelReason, MarketStatus, RejectReason, RiskClass
 from .margin import (
@@ -194,8 +193,7 @@ class Perp:
         self.triggers = {int(tid): list(row) for tid, row in snap["triggers"].items()}
         self.next_trigger_id = snap["next_trigger_id"]
         for mid, row in snap["markets"].items():
-            pm = PerpMarket.__new__(PerpMarket)
-            pm.market_id = mid
+            pm = PerpMarket(C.BLANK_LAUNCH._replace(market_id=mid), [])  # the row then sets every field
             for key, value in row.items():
                 if key == "tiers":
                     pm.tiers = parse_tiers(value, self.params.max_margin_tiers)
@@ -496,8 +494,6 @@ class Perp:
     def place_order(self, eng: Engine, c: C.PlaceOrder) -> list[Any]:
         """PlaceOrder into a perp market: margin-checked, settled into positions (not reservations)."""
         ts, account, market_id, side, price, size, order_type, tif, stp_name, cid, expiry, reduce_only, outcome = c
-        if type(outcome) is not str:
-            _reject(RejectReason.INVALID_COMMAND, _type_mismatch(c))
         m = eng.markets[market_id]
         pm = self.markets[market_id]
         acct = eng._trader(account)

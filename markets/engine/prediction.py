@@ -36,7 +36,6 @@ from .engine import (
     _order_id,
     _reject,
     _stp_code,
-    _type_mismatch,
     _walk,
     insurance_account,
 )
@@ -248,9 +247,7 @@ class Prediction:
 
     def restore(self, snap: dict[str, Any], eng_accounts: dict[str, Account]) -> None:
         for pid, row in snap["pools"].items():
-            p = Pool.__new__(Pool)
-            p.pool_id = pid
-            p.coll_account = collateral_account(pid)
+            p = Pool(pid, row["is_group"], C.BLANK_LAUNCH)  # every snapshotted field is then set from the row
             for key, value in row.items():
                 setattr(p, key, list(value) if key == "members" else value)
             self.pools[pid] = p
@@ -454,7 +451,7 @@ class Prediction:
         leaves the same balances and events (rules: docs/engine.md "Prediction fills").
         """
         ts, account, market_id, side, price, size, order_type, tif, stp_name, cid, expiry, reduce_only, outcome = c
-        if type(outcome) is not str or reduce_only:
+        if reduce_only:
             return self._place_general(eng, c, m)
         # side, outcome, type, tif and stp in one lookup (engine.py checked they are str)
         shape = _FAST_SHAPES.get((side, outcome, order_type, tif, stp_name))
@@ -753,8 +750,6 @@ class Prediction:
     def _place_general(self, eng: Engine, c: C.PlaceOrder, m: Market) -> list[Any]:
         """Every PlaceOrder the hot path does not take: all shapes, and every reject reason in order."""
         ts, account, market_id, side, price, size, order_type, tif, stp_name, cid, expiry, reduce_only, outcome = c
-        if type(outcome) is not str:
-            _reject(RejectReason.INVALID_COMMAND, _type_mismatch(c))
         pm = self.markets.get(market_id)
         if pm is None:
             _reject(RejectReason.INVALID_FIELD, f"outcome must be yes on a {m.kind} market, got {outcome!r}")

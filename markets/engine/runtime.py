@@ -1,27 +1,34 @@
-"""How the engine's process is run: the cyclic garbage collector settings the sequencer applies at start-up."""
+"""How the engine's process is run: the sequencer's garbage-collector policy (start-up, and now and then)."""
 
 from __future__ import annotations
 
 import gc
 
-# Net container allocations between two youngest-generation collections (CPython's default is
-# 700). Resting orders are containers (a level links its orders both ways), so every collection
-# walks the orders placed since the last one; a larger budget lets the many orders filled or
-# cancelled within it die unvisited, and walks the survivors in fewer, larger passes. Most
-# garbage is freed at once by reference counting; the cycles (orders that left a level together
-# still point at each other) wait for the next collection.
-GC_GEN0_THRESHOLD = 50_000
+# Commands between two collections when the sequencer is never idle: bounds what foreign code in
+# the process (persistence, the channel layer) can leave in reference cycles meanwhile.
+COLLECT_EVERY = 100_000
 
 
 def start_sequencer_gc() -> None:
     """Settle the garbage collector for a long-running engine process.
 
     Call once, after building or restoring the state (``Engine.restore``) and before applying
-    commands: everything alive then is long-lived, so it is moved out of the collector's reach
-    (``gc.freeze``), and the youngest generation's threshold is raised. Collection stays
-    enabled; the older generations keep CPython's default thresholds.
+    commands. Everything alive then is long-lived, so it is moved out of the collector's reach
+    (``gc.freeze``), and automatic collection is switched off: the engine makes no reference
+    cycles (tests/markets/engine/test_no_cycles.py), so reference counting frees all of its
+    garbage, and an automatic collection would only walk the live resting orders again and
+    again. The sequencer calls ``collect_garbage`` instead, when idle and at least every
+    ``COLLECT_EVERY`` commands.
     """
     gc.collect()
     gc.freeze()
-    _, gen1, gen2 = gc.get_threshold()
-    gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+    gc.disable()
+
+
+def collect_garbage() -> int:
+    """Free the reference cycles made since the last call (by code other than the engine), then
+    put the survivors out of reach as at start-up, so each live object is walked once. Returns
+    how many unreachable objects were found."""
+    found = gc.collect()
+    gc.freeze()
+    return found

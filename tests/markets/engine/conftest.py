@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -160,3 +162,26 @@ def assert_rejected_cleanly(eng: Engine, command: Any, reason: Any) -> None:
     assert evs[0].detail
     assert evs[0].seq == seq + 1 == eng.seq
     assert eng.state_hash(include_seq=False) == before
+
+
+def watch_cycles() -> None:
+    """Stop automatic collection until ``assert_no_engine_cycles``, so that no cycle is freed unseen."""
+    gc.collect(0)
+    gc.disable()
+
+
+def assert_no_engine_cycles() -> None:
+    """No engine object made since ``watch_cycles`` is garbage that only the cycle collector frees.
+
+    The sequencer runs without automatic collection (markets/engine/runtime.py): reference
+    counting must free all the engine's garbage, or the process would grow.
+    """
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect(0)  # with collection off, everything made since watch_cycles is still young
+        found = Counter(type(o).__qualname__ for o in gc.garbage if type(o).__module__.startswith("markets.engine"))
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert not found, f"the engine left reference cycles: {dict(found)}"

@@ -7,6 +7,16 @@ from markets.engine import commands as C
 from markets.engine.book import Book, Order
 from markets.engine.engine import _walk
 
+# Order's fields (a compiled Order has no __slots__ to list them; the interpreted one's must match)
+FIELDS = (
+    *("order_id", "account", "is_buy", "price", "qty", "expiry_ts", "prev", "next", "level"),
+    *("market_id", "client_id", "size", "reserved", "fee_w", "tif", "order_type"),
+)
+
+
+def test_the_field_list_is_orders_own() -> None:
+    assert getattr(Order, "__slots__", FIELDS) == FIELDS
+
 
 def test_resting_spot_orders_have_every_order_field_and_queue_in_time_order() -> None:
     # given: a spot market with two funded accounts
@@ -22,7 +32,7 @@ def test_resting_spot_orders_have_every_order_field_and_queue_in_time_order() ->
     # then: every Order field is set, as Order(...) sets them
     book = eng.markets["ETH-USDC"].book
     for o in eng.orders.values():
-        assert all(hasattr(o, name) for name in Order.__slots__), o.order_id
+        assert all(hasattr(o, name) for name in FIELDS), o.order_id
         assert o.size == o.qty and o.market_id == "ETH-USDC"
     assert (eng.orders[1].client_id, eng.orders[2].expiry_ts, eng.orders[3].tif) == ("b1", 99, "post_only")
     # and each level holds its orders oldest first, linked both ways, with the right total
@@ -46,7 +56,7 @@ def test_book_add_builds_the_same_order_as_insert_and_links_it_at_the_back() -> 
         # when: the same orders are added by the hot paths' one call
         o = via_add.add(*row)
         # then: each is a complete Order
-        assert all(hasattr(o, name) for name in Order.__slots__), o.order_id
+        assert all(hasattr(o, name) for name in FIELDS), o.order_id
     # and both books hold the same orders, level by level, linked both ways, with the same
     # totals and the same expiry index
     a, b = via_insert, via_add
@@ -60,7 +70,7 @@ def test_book_add_builds_the_same_order_as_insert_and_links_it_at_the_back() -> 
 
 
 def _row(o: Order) -> tuple[object, ...]:
-    return tuple(getattr(o, name) for name in Order.__slots__ if name not in ("prev", "next", "level"))
+    return tuple(getattr(o, name) for name in FIELDS if name not in ("prev", "next", "level"))
 
 
 def test_restore_lists_each_accounts_orders_in_order_id_order() -> None:

@@ -27,6 +27,7 @@ from markets.engine import events as E
 from markets.engine.params import ProtocolParams
 from markets.engine.sweep import MarginIndex
 
+from .conftest import assert_no_engine_cycles, watch_cycles
 from .perp_helpers import USD, perp_spec, perp_totals
 
 PARAMS = ProtocolParams(
@@ -50,6 +51,7 @@ shapes = st.sampled_from([("limit", "gtc")] * 3 + [("limit", "ioc"), ("market", 
 class PerpMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
+        watch_cycles()
         self.eng = Engine(PARAMS)
         self.log: list[Any] = []
         self.totals: dict[str, int] = {}
@@ -309,6 +311,7 @@ class PerpMachine(RuleBasedStateMachine):
             event("index:liquidatable")
 
     def teardown(self) -> None:
+        assert_no_engine_cycles()
         replay = Engine(PARAMS)
         for cmd in self.log:
             replay.apply(cmd)

@@ -25,6 +25,7 @@ from markets.engine import Engine
 from markets.engine import commands as C
 from markets.engine import events as E
 
+from .conftest import assert_no_engine_cycles, watch_cycles
 from .pred_helpers import HOUR2, USD, check_prediction_invariants, group_specs, pred_spec
 
 ACCOUNTS = ["a0", "a1", "a2", "a3"]
@@ -54,6 +55,7 @@ resolutions = st.sampled_from(["yes", "no", "invalid", "G-x", "G-y", "G-other", 
 class PredictionMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
+        watch_cycles()
         self.eng = Engine()
         self.log: list[Any] = []
         self.totals: dict[str, int] = {}
@@ -250,6 +252,7 @@ class PredictionMachine(RuleBasedStateMachine):
         check_prediction_invariants(self.eng, self.totals)
 
     def teardown(self) -> None:
+        assert_no_engine_cycles()
         replay = Engine()
         for cmd in self.log:
             replay.apply(C.from_dict(json.loads(json.dumps(C.to_dict(cmd)))))

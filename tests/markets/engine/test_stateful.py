@@ -22,7 +22,7 @@ from markets.engine import CodecError, Engine
 from markets.engine import commands as C
 from markets.engine import events as E
 
-from .conftest import check_invariants
+from .conftest import assert_no_engine_cycles, check_invariants, watch_cycles
 
 BOND = 100 * 10**18  # the launch minimum for spot markets
 ACCOUNTS = ["a0", "a1", "a2", "a3"]  # "nobody" (never funded) appears through `rare`
@@ -51,6 +51,7 @@ clients = st.sampled_from(["", "", "new", "reuse"])
 class EngineMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
+        watch_cycles()
         self.eng = Engine()
         self.log: list[Any] = []
         self.totals: dict[str, int] = {}
@@ -230,6 +231,7 @@ class EngineMachine(RuleBasedStateMachine):
         check_invariants(self.eng, self.totals)
 
     def teardown(self) -> None:
+        assert_no_engine_cycles()
         replay = Engine()
         for cmd in self.log:
             # through the wire format, as the sequencer replays its log; the deliberately
