@@ -307,7 +307,9 @@ class Book:
                     if stp == STP_BOTH:
                         consumed += o.qty
                         o.level = None
-                        o.next, o = None, o.next
+                        nxt = o.next
+                        o.next = None
+                        o = nxt
                         stopped = True
                         break
                 else:
@@ -323,14 +325,18 @@ class Book:
                     consumed += oq
                     append((o, oq))
                     o.level = None
-                    o.next, o = None, o.next
+                    nxt = o.next
+                    o.next = None
+                    o = nxt
                     if not qty:
                         break
                     continue
                 # removed unfilled (expired or self-trade)
                 consumed += o.qty
                 o.level = None
-                o.next, o = None, o.next
+                nxt = o.next
+                o.next = None
+                o = nxt
             lvl.total -= consumed
             if o is None:
                 del levels[p]
@@ -371,7 +377,9 @@ class Book:
                     if stp == STP_BOTH:
                         consumed += o.qty
                         o.level = None
-                        o.next, o = None, o.next
+                        nxt = o.next
+                        o.next = None
+                        o = nxt
                         stopped = True
                         break
                 else:
@@ -387,13 +395,17 @@ class Book:
                     consumed += oq
                     append((o, oq))
                     o.level = None
-                    o.next, o = None, o.next
+                    nxt = o.next
+                    o.next = None
+                    o = nxt
                     if not qty:
                         break
                     continue
                 consumed += o.qty
                 o.level = None
-                o.next, o = None, o.next
+                nxt = o.next
+                o.next = None
+                o = nxt
             lvl.total -= consumed
             if o is None:
                 del levels[p]
