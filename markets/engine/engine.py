@@ -234,9 +234,9 @@ class Engine:
         try:
             if handler is None:
                 _reject(RejectReason.INVALID_COMMAND, f"unknown command {cls.__name__}")
-            # exact field types, every command alike (a bool is not an int, a str subclass not a str);
-            # the compiled build would otherwise coerce or raise where a handler first reads a field
-            if tuple(map(type, cmd)) != _FIELD_TYPES[cls]:
+            # exact field types (a bool is not an int, a str subclass not a str), checked on the
+            # command itself: the compiled build would coerce a bool where a handler reads an int
+            if not (_place_order_typed(cmd) if cls is _PlaceOrder else tuple(map(type, cmd)) == _FIELD_TYPES[cls]):
                 _reject(RejectReason.INVALID_COMMAND, _type_mismatch(cmd))
             ts = cmd[0]  # every command's first field; indexing skips the NamedTuple descriptor
             if ts < self.last_ts:
@@ -1027,6 +1027,26 @@ def _check_post_only(book: Book, is_buy: bool, price: int, what: str) -> None:
     best = book.best_ask() if is_buy else book.best_bid()
     if best is not None and (best <= price if is_buy else best >= price):
         _reject(RejectReason.POST_ONLY_WOULD_CROSS, f"{what} would cross the best {'ask' if is_buy else 'bid'} {best}")
+
+
+def _place_order_typed(c: Any) -> bool:
+    """The hot path's ``tuple(map(type, c)) == FIELD_TYPES[PlaceOrder]``: no iterator or tuple is
+    built, and ``c`` is typed Any so that the compiled build reads each field as it is."""
+    return (
+        type(c[0]) is int
+        and type(c[1]) is str
+        and type(c[2]) is str
+        and type(c[3]) is str
+        and type(c[4]) is int
+        and type(c[5]) is int
+        and type(c[6]) is str
+        and type(c[7]) is str
+        and type(c[8]) is str
+        and type(c[9]) is str
+        and type(c[10]) is int
+        and type(c[11]) is bool
+        and type(c[12]) is str
+    )
 
 
 def _type_mismatch(cmd: Any) -> str:

@@ -134,3 +134,20 @@ def test_client_id_stays_used_after_the_order_is_gone(eng: Engine) -> None:
     eng.apply(C.CancelOrder(6, "alice", client_id="once"))
     evs = eng.apply(po(ts=7, client_id="once"))
     assert evs[0].reason == RejectReason.DUPLICATE_CLIENT_ID
+
+
+# a value of the wrong exact type for each field type of PlaceOrder
+_WRONG = {int: True, str: 7, bool: 0}
+
+
+@pytest.mark.parametrize("field", C.PlaceOrder._fields)
+def test_a_place_order_field_of_the_wrong_type_is_rejected_by_name(eng: Engine, field: str) -> None:
+    # given: a valid order, one field of which gets a value of another type (a bool for an int)
+    _setup(eng)
+    want = C.FIELD_TYPES[C.PlaceOrder][C.PlaceOrder._fields.index(field)]
+    command = po()._replace(**{field: _WRONG[want]})
+    # when, then: rejected, naming the field, and nothing changes
+    assert_rejected_cleanly(eng, command, RejectReason.INVALID_COMMAND)
+    (event,) = eng.apply(command)
+    assert isinstance(event, E.Rejected)
+    assert event.detail == f"place_order.{field} must be {want.__name__}, got {type(_WRONG[want]).__name__}"
