@@ -93,6 +93,8 @@ def main() -> None:
         "w4_orders_per_s": round(w4_rate),
         "w4_events": w4[0]["events"],
     }
+    results["engine_build"] = w4[0]["build"]
+    print(f'Our engine: the {w4[0]["build"]} build (docs/engine.md "Running the engine")')
     share = latency["crossing_share"]
     print(f"W1 matching only: {opts.orders} limit orders, {share:.1%} crossing, median of {opts.reps}")
     for e in engines:
@@ -200,7 +202,11 @@ def run_w3(n_orders: int, reps: int, skip_peers: bool) -> dict[str, Any]:
         "w3_events": runs["ours"][0]["events"],
         "w3_what": "ours = whole Engine.apply path for prediction orders; ours-book = bare book only",
     }
-    print(f"W3 prediction market, {n_orders} orders on a 1-99 cent binary market, 1,000 accounts, median of {reps}")
+    out["w3_engine_build"] = runs["ours"][0]["build"]
+    print(
+        f"W3 prediction market, {n_orders} orders on a 1-99 cent binary market, 1,000 accounts, median of {reps}"
+        f" (our {out['w3_engine_build']} build)"
+    )
     labels = {
         "ours": "ours: Engine.apply (whole path)",
         "pyclob": "pyclob: place_order + accounts",

@@ -12,7 +12,8 @@ import sys
 import time
 from typing import Any
 
-from markets.engine.runtime import start_sequencer_gc
+import markets.engine
+from markets.engine.runtime import COLLECT_EVERY, collect_garbage, start_sequencer_gc
 
 
 def load(path: str) -> list[tuple[bool, int, int]]:
@@ -28,14 +29,17 @@ def run_ours(flow: list[tuple[bool, int, int]]) -> tuple[float, int]:
     execs: list[Any] = []
     clear = execs.clear
     t0 = time.perf_counter()
-    for oid, (is_buy, price, size) in enumerate(flow, 1):
-        if is_buy:
-            rem, _ = match_buy(price, size, None, 0, STP_TAKING, execs)
-        else:
-            rem, _ = match_sell(price, size, None, 0, STP_TAKING, execs)
-        if rem:
-            insert(Order(oid, "", is_buy, price, rem))
-        clear()
+    # the sequencer's collection every COLLECT_EVERY commands is inside the timing
+    for start in range(0, len(flow), COLLECT_EVERY):
+        for oid, (is_buy, price, size) in enumerate(flow[start : start + COLLECT_EVERY], start + 1):
+            if is_buy:
+                rem, _ = match_buy(price, size, None, 0, STP_TAKING, execs)
+            else:
+                rem, _ = match_sell(price, size, None, 0, STP_TAKING, execs)
+            if rem:
+                insert(Order(oid, "", is_buy, price, rem))
+            clear()
+        collect_garbage()
     dt = time.perf_counter() - t0
     resting = sum(lvl.total for side in (book.bids, book.asks) for lvl in side.values())
     return dt, resting
@@ -122,6 +126,8 @@ def main() -> None:
         "orders_per_s": len(flow) / dt,
         "filled_lots": (submitted - resting) // 2,
     }
+    if engine == "ours":
+        out["build"] = "native" if markets.engine.NATIVE else "interpreted"
     if engine == "ours" and "--latency" in sys.argv:
         out.update(p99_ours(flow))
     print(json.dumps(out))

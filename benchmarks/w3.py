@@ -29,7 +29,8 @@ import sys
 import time
 from typing import Any
 
-from markets.engine.runtime import start_sequencer_gc
+import markets.engine
+from markets.engine.runtime import COLLECT_EVERY, collect_garbage, start_sequencer_gc
 
 SEED = 20261313
 N_ORDERS = 200_000
@@ -93,12 +94,18 @@ def run_ours(flow: list[tuple[bool, int, int]], e2e: bool = False) -> dict[str, 
         for i, ((b, p, s), a) in enumerate(zip(flow, owners, strict=True)):
             cmd = PlaceOrder(2 + i // 1000, a, "WX", "buy", p if b else TOP - p, s, outcome="yes" if b else "no")
             n_events += len(apply(cmd))
+            if not (i + 1) % COLLECT_EVERY:
+                collect_garbage()
+        collect_garbage()
         dt = time.perf_counter() - t0
         n_cmds = len(flow)
     else:
         t0 = time.perf_counter()
-        for cmd in cmds:
-            n_events += len(apply(cmd))
+        # the sequencer's collection every COLLECT_EVERY commands is inside the timing
+        for start in range(0, len(cmds), COLLECT_EVERY):
+            for cmd in cmds[start : start + COLLECT_EVERY]:
+                n_events += len(apply(cmd))
+            collect_garbage()
         dt = time.perf_counter() - t0
         n_cmds = len(cmds)
     # sanity, outside the timing: nothing rejected, collateral conserved, supplies match
@@ -108,7 +115,13 @@ def run_ours(flow: list[tuple[bool, int, int]], e2e: bool = False) -> dict[str, 
     pm = eng.pred.markets["WX"]
     assert pm.yes_supply == pm.no_supply
     assert eng.balance("sys:collateral:WX", "USDC")[0] == pm.yes_supply * TOP * USDC_CENT
-    return {"seconds": dt, "events": n_events, "filled_lots": pm.yes_supply, "resting_orders": len(eng.orders)}
+    return {
+        "seconds": dt,
+        "events": n_events,
+        "filled_lots": pm.yes_supply,
+        "resting_orders": len(eng.orders),
+        "build": "native" if markets.engine.NATIVE else "interpreted",
+    }
 
 
 def run_ours_book(flow: list[tuple[bool, int, int]]) -> dict[str, Any]:
@@ -133,6 +146,9 @@ def run_ours_book(flow: list[tuple[bool, int, int]]) -> dict[str, Any]:
             insert(Order(oid, acct, is_buy, price, rem))
         filled += size - rem
         clear()
+        if not oid % COLLECT_EVERY:
+            collect_garbage()
+    collect_garbage()
     dt = time.perf_counter() - t0
     return {"seconds": dt, "filled_lots": filled}
 
