@@ -1029,9 +1029,9 @@ def _check_post_only(book: Book, is_buy: bool, price: int, what: str) -> None:
         _reject(RejectReason.POST_ONLY_WOULD_CROSS, f"{what} would cross the best {'ask' if is_buy else 'bid'} {best}")
 
 
-def _place_order_typed(c: Any) -> bool:
+def _place_order_typed(c: tuple[object, ...]) -> bool:
     """The hot path's ``tuple(map(type, c)) == FIELD_TYPES[PlaceOrder]``: no iterator or tuple is
-    built, and ``c`` is typed Any so that the compiled build reads each field as it is."""
+    built, and ``c``'s items are typed object so that the compiled build reads each as it is."""
     return (
         type(c[0]) is int
         and type(c[1]) is str

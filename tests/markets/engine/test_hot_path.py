@@ -90,3 +90,17 @@ def test_restore_lists_each_accounts_orders_in_order_id_order() -> None:
     assert [e.order_id for e in back.apply(C.CancelAll(3, "0xa"))] == [1, 3, 5]
     eng.apply(C.CancelAll(3, "0xa"))
     assert back.state_hash() == eng.state_hash()
+
+
+def test_a_dropped_book_cuts_the_links_of_its_resting_orders() -> None:
+    # given: a book with two orders resting at one price, each linked to the other and to the level
+    book = Book()
+    first, second = Order(1, "0xa", True, 290, 3), Order(2, "0xb", True, 290, 2)
+    book.insert(first)
+    book.insert(second)
+    assert first.next is second and second.prev is first and first.level is not None
+    # when: the book is dropped (as an engine replaced by a restore is)
+    del book
+    # then: no order links to another or to a level any more, so nothing is left in a cycle
+    # (compiled, orders are invisible to the cycle collector: see book.Order)
+    assert [(o.prev, o.next, o.level) for o in (first, second)] == [(None, None, None)] * 2
