@@ -20,11 +20,15 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import statistics
+import subprocess
+import sys
 import time
 from typing import Any
 
+import markets.engine
 from markets.engine import Engine
 from markets.engine import commands as C
 from markets.engine import events as E
@@ -131,20 +135,19 @@ def in_turn(naive, fast, reps):  # type: ignore[no-untyped-def]
     return statistics.median(times[0]), results[0], statistics.median(times[1]), results[1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--accounts", type=int, default=N_ACCOUNTS)
-    parser.add_argument("--upkeep-accounts", type=int, default=UPKEEP_ACCOUNTS)
-    parser.add_argument("--reps", type=int, default=3)
-    opts = parser.parse_args()
+def changed_calls(upkeep_accounts: int, accounts: int) -> int:
+    """``MarginIndex.changed`` calls in one steady-state pass of the upkeep flow.
 
-    # the index's upkeep: one perp order flow through engines with and without the kept index
-    setup, orders, _ = plan(min(opts.upkeep_accounts, opts.accounts))
-    with_index, without = [], []
-    for rep in range(opts.reps):  # which one runs first alternates, so drift in the machine's load evens out
-        for keep in (True, False) if rep % 2 == 0 else (False, True):
-            (with_index if keep else without).append(order_rates(setup, orders, keep))
-    # the upkeep alone: the calls one steady-state pass makes, each timed on the kept rows
+    Counted by patching the method, which only the interpreted build allows; the count is
+    the same in both builds (one source), so the compiled one asks an interpreted process.
+    """
+    if markets.engine.NATIVE:
+        argv = [sys.executable, "-m", "benchmarks.w5", "--count-changed-calls"]
+        argv += ["--upkeep-accounts", str(upkeep_accounts), "--accounts", str(accounts)]
+        env = dict(os.environ, EXCHANGE_OS_ENGINE="interpreted")
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)  # noqa: S603 - our module
+        return int(proc.stdout)
+    setup, orders, _ = plan(min(upkeep_accounts, accounts))
     eng = Engine(PARAMS)
     apply_all(eng, setup + orders)
     idx = eng.perp.index
@@ -158,7 +161,33 @@ def main() -> None:
 
     idx.changed = counted  # type: ignore[method-assign]
     apply_all(eng, orders)
-    idx.changed = keep  # type: ignore[method-assign]
+    return calls[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--accounts", type=int, default=N_ACCOUNTS)
+    parser.add_argument("--upkeep-accounts", type=int, default=UPKEEP_ACCOUNTS)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--count-changed-calls", action="store_true", help="print changed_calls() and stop")
+    opts = parser.parse_args()
+    if opts.count_changed_calls:
+        print(changed_calls(opts.upkeep_accounts, opts.accounts))
+        return
+
+    # the index's upkeep: one perp order flow through engines with and without the kept index
+    setup, orders, _ = plan(min(opts.upkeep_accounts, opts.accounts))
+    with_index, without = [], []
+    for rep in range(opts.reps):  # which one runs first alternates, so drift in the machine's load evens out
+        for keep in (True, False) if rep % 2 == 0 else (False, True):
+            (with_index if keep else without).append(order_rates(setup, orders, keep))
+    # the upkeep alone: the calls one steady-state pass makes, each timed on the kept rows
+    eng = Engine(PARAMS)
+    apply_all(eng, setup + orders)
+    idx = eng.perp.index
+    assert idx is not None
+    keep = idx.changed
+    calls = [changed_calls(opts.upkeep_accounts, opts.accounts)]
     records = [pos for recs in eng.perp.domains.values() for pos in recs.values()]
     call_s = timed(lambda: [keep(pos) for pos in records], opts.reps)[0] / len(records)
     records.clear()
