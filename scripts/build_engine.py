@@ -28,9 +28,11 @@ def _native_module():  # type: ignore[no-untyped-def]
 def main() -> None:
     os.chdir(ROOT)
     native = _native_module()
-    if native.STAMP.exists() and native.STAMP.read_text().strip() == native.source_digest():
+    if native.build_is_current():
         print("build/native is current")
         return
+    # the digest of the source as it is compiled: one edited meanwhile leaves the build stale
+    digest = native.source_digest()
     shutil.rmtree("build/native", ignore_errors=True)  # no stamp until the new build is whole
     setup(
         name="exchange-os-engine-native",
@@ -42,7 +44,7 @@ def main() -> None:
         ),
         script_args=["-q", "build_ext", "--build-lib", "build/native", "--build-temp", "build/native-tmp"],
     )
-    native.STAMP.write_text(native.source_digest() + "\n")
+    native.STAMP.write_text(digest + "\n")
     print(f"build/native: compiled {', '.join(MODULES)}")
 
 

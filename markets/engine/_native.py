@@ -29,7 +29,8 @@ def source_digest() -> str:
     return h.hexdigest()
 
 
-def _build_is_current() -> bool:
+def build_is_current() -> bool:
+    """The build's stamp matches this source (scripts/build_engine.py checks it too)."""
     try:
         return STAMP.read_text().strip() == source_digest()
     except OSError:
@@ -43,7 +44,7 @@ def activate(package_path: MutableSequence[str]) -> bool:
         raise ImportError(f"{MODE_VAR}={mode!r}: expected 'auto', 'native' or 'interpreted'")
     if mode == "interpreted":
         return False
-    if not _build_is_current():
+    if not build_is_current():
         if mode == "native":
             raise ImportError(
                 f"{MODE_VAR}=native, but build/native is missing or older than the engine's source: run `make engine`"

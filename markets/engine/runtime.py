@@ -15,10 +15,11 @@ def start_sequencer_gc() -> None:
     Call once, after building or restoring the state (``Engine.restore``) and before applying
     commands. Everything alive then is long-lived, so it is moved out of the collector's reach
     (``gc.freeze``), and automatic collection is switched off: the engine makes no reference
-    cycles (tests/markets/engine/test_no_cycles.py), so reference counting frees all of its
-    garbage, and an automatic collection would only walk the live resting orders again and
-    again. The sequencer calls ``collect_garbage`` instead, when idle and at least every
-    ``COLLECT_EVERY`` commands.
+    cycles (the stateful tests check it with ``assert_no_engine_cycles`` in
+    tests/markets/engine/conftest.py), so reference counting frees all of its garbage, and an
+    automatic collection would only walk the live resting orders again and again. The
+    sequencer calls ``collect_garbage`` instead, when idle and at least every ``COLLECT_EVERY``
+    commands.
     """
     gc.collect()
     gc.freeze()

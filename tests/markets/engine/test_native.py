@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_the_other_build_makes_the_same_events_and_state_bit_for_bit() -> None:
     # given: this process's build, and the other one in a fresh process
-    if not _native._build_is_current():
+    if not _native.build_is_current():
         pytest.skip("no current compiled build to compare with: `make engine`")
     other = "interpreted" if markets.engine.NATIVE else "native"
     env = dict(os.environ, **{_native.MODE_VAR: other})
