@@ -215,54 +215,6 @@ class Book:
         if o.expiry_ts:
             self.track_expiry(o)
 
-    def add(
-        self,
-        order_id: int,
-        account: str,
-        is_buy: bool,
-        price: int,
-        qty: int,
-        expiry_ts: int,
-        market_id: str,
-        client_id: str,
-        size: int,
-        reserved: int,
-        fee_w: int,
-        tif: str,
-        order_type: str,
-    ) -> Order:
-        """Build a resting order and append it at the back of its level: ``insert(Order(...))``
-        for the spot and prediction hot paths, which skips ``insert``'s checks of the new order."""
-        o = Order(
-            order_id,
-            account,
-            is_buy,
-            price,
-            qty,
-            expiry_ts,
-            market_id,
-            client_id,
-            size,
-            reserved,
-            fee_w,
-            tif,
-            order_type,
-        )
-        lvl = (self.bids if is_buy else self.asks).get(price)
-        if lvl is None:
-            self.insert(o)  # a new level, which insert also pushes on its price heap
-            return o
-        tail = lvl.tail  # a level in the book always has a tail: an emptied level is deleted at once
-        o.prev = tail
-        o.next = None
-        tail.next = o  # type: ignore[union-attr]
-        lvl.tail = o
-        lvl.total += qty
-        o.level = lvl
-        if expiry_ts:
-            self.track_expiry(o)
-        return o
-
     def track_expiry(self, o: Order) -> None:
         """Enter a resting order with an expiry in the expiry index (whoever links it in calls this)."""
         heap = self.expiry_heap

@@ -698,9 +698,10 @@ class Engine:
             else:
                 new_need = rem * m.lot
             hold = new_need
-            o = book.add(
+            o = Order(
                 oid, account, is_buy, price, rem, expiry, market_id, cid, size, new_need, taker_w, tif, order_type
             )
+            book.insert(o)
             self.orders[oid] = o
             acct.orders[oid] = o
             if cid:

@@ -554,9 +554,8 @@ class Prediction:
                     hold += (taker_w // -BPS) - ((taker_w + hold * rest_bps) // -BPS)
             else:
                 hold = rem
-            o = book.add(
-                oid, account, is_buy, bprice, rem, expiry, market_id, cid, size, hold, taker_w, tif, order_type
-            )
+            o = Order(oid, account, is_buy, bprice, rem, expiry, market_id, cid, size, hold, taker_w, tif, order_type)
+            book.insert(o)
             eng.orders[oid] = o
             acct.orders[oid] = o
             if cid:

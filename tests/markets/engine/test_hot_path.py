@@ -1,4 +1,4 @@
-"""Resting orders built on the hot paths (spot inline, Book.add) are complete Orders, queued in time order."""
+"""Resting orders built on the hot paths are complete Orders, queued in time order."""
 
 from __future__ import annotations
 
@@ -43,30 +43,31 @@ def test_resting_spot_orders_have_every_order_field_and_queue_in_time_order() ->
     assert eng.depth("ETH-USDC") == {"bids": [(290, 4)], "asks": [(300, 6)]}
 
 
-def test_book_add_builds_the_same_order_as_insert_and_links_it_at_the_back() -> None:
-    # given: two books, one filled through Order(...) + insert, the other through add
+def test_insert_links_each_order_at_the_back_of_its_level_with_totals_and_expiries() -> None:
+    # given: three orders with every field set, two of them at one price and two with expiries
     fields = [
         (1, "0xa", True, 290, 3, 0, "M", "c1", 3, 870, 0, "gtc", "limit"),
         (2, "0xb", True, 290, 2, 50, "M", "", 5, 580, 7, "gtc", "limit"),
         (3, "0xc", False, 300, 4, 60, "M", "", 4, 4, 0, "gtc", "limit"),
     ]
-    via_insert, via_add = Book(), Book()
+    book = Book()
     for row in fields:
-        via_insert.insert(Order(*row))
-        # when: the same orders are added by the hot paths' one call
-        o = via_add.add(*row)
-        # then: each is a complete Order
+        # when: each rests as the hot paths rest an order
+        o = Order(*row)
+        book.insert(o)
+        # then: each is a complete Order, as given
         assert all(hasattr(o, name) for name in FIELDS), o.order_id
-    # and both books hold the same orders, level by level, linked both ways, with the same
-    # totals and the same expiry index
-    a, b = via_insert, via_add
-    for side in (True, False):
-        assert [(lvl.price, lvl.total) for lvl in a.levels(side)] == [(lvl.price, lvl.total) for lvl in b.levels(side)]
-        for la, lb in zip(a.levels(side), b.levels(side), strict=True):
-            assert [_row(o) for o in _walk(la.head)] == [_row(o) for o in _walk(lb.head)]
-            assert lb.tail is not None and lb.tail.next is None
-            assert lb.tail.prev is None or lb.tail.prev.next is lb.tail
-    assert [e[:2] for e in sorted(a.expiry_heap)] == [e[:2] for e in sorted(b.expiry_heap)] == [(50, 2), (60, 3)]
+        assert _row(o) == row
+    # and each level holds its orders oldest first, linked both ways, with its total, and the
+    # expiry index holds the two orders with an expiry
+    assert [(lvl.price, lvl.total) for lvl in book.levels(True)] == [(290, 5)]
+    assert [(lvl.price, lvl.total) for lvl in book.levels(False)] == [(300, 4)]
+    for side, ids in ((True, [1, 2]), (False, [3])):
+        (lvl,) = book.levels(side)
+        assert [o.order_id for o in _walk(lvl.head)] == ids
+        assert lvl.tail is not None and lvl.tail.next is None
+        assert lvl.tail.prev is None or lvl.tail.prev.next is lvl.tail
+    assert [e[:2] for e in sorted(book.expiry_heap)] == [(50, 2), (60, 3)]
 
 
 def _row(o: Order) -> tuple[object, ...]:
