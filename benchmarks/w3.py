@@ -110,7 +110,7 @@ def run_ours(flow: list[tuple[bool, int, int]], e2e: bool = False) -> dict[str, 
         n_cmds = len(cmds)
     # sanity, outside the timing: nothing rejected, collateral conserved, supplies match
     assert eng.next_order_id - 1 == n_cmds, "some orders were rejected"
-    total = sum(a.free.get("USDC", 0) + a.reserved.get("USDC", 0) for a in eng.accounts.values())
+    total = sum(a.held("USDC") for a in eng.accounts.values())
     assert total == N_ACCOUNTS * funds, "conservation broken"
     pm = eng.pred.markets["WX"]
     assert pm.yes_supply == pm.no_supply

@@ -70,9 +70,8 @@ def main() -> None:
     # sanity, outside the timing: nothing rejected, ledger conserved
     seen: dict[str, int] = {}
     for acct in eng.accounts.values():
-        for d in (acct.free, acct.reserved):
-            for asset, amount in d.items():
-                seen[asset] = seen.get(asset, 0) + amount
+        for asset, b in acct.bal.items():
+            seen[asset] = seen.get(asset, 0) + b.free + b.reserved
     assert seen == totals, "conservation broken"
     assert eng.next_order_id - 1 == len(cmds), "some orders were rejected"
     print(

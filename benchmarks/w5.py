@@ -204,7 +204,7 @@ def main() -> None:
     rng = random.Random(7)
     for n, aid in enumerate(accounts):
         eq, im, _ = perp.cross_margin(eng, aid, USD, TS, with_orders=True)
-        amount = min(eng.accounts[aid].free[USD], eq - im - im * rng.randint(0, 60) // 100)
+        amount = min(eng.accounts[aid].free_of(USD), eq - im - im * rng.randint(0, 60) // 100)
         if amount > 0:
             rejected += apply_all(eng, [C.WithdrawRequest(TS, f"w{n}", aid, USD, amount, TS + 10**9)])
     flow_s = time.perf_counter() - t0

@@ -13,7 +13,7 @@ from setuptools import setup
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # the modules with the hot loops; commands, events, codec and enums stay interpreted (data
 # definitions, and NamedTuples with properties, which mypyc does not compile)
-MODULES = ["book", "engine", "prediction", "perp", "margin", "sweep"]
+MODULES = ["book", "ledger", "engine", "prediction", "perp", "margin", "sweep"]
 
 
 def _native_module():  # type: ignore[no-untyped-def]

@@ -20,8 +20,12 @@ that many lots; ``EXPIRED`` / ``SELF_TRADE`` mean the maker was removed unfilled
 from __future__ import annotations
 
 from heapq import heapify, heappop, heappush
+from typing import TYPE_CHECKING
 
 from mypy_extensions import mypyc_attr
+
+if TYPE_CHECKING:
+    from .ledger import Balance
 
 __all__ = ["Order", "Level", "Book", "EXPIRED", "SELF_TRADE", "STP_RESTING", "STP_TAKING", "STP_BOTH"]
 
@@ -60,6 +64,7 @@ class Order:
         "fee_w",
         "tif",
         "order_type",
+        "hold",
     )
 
     def __init__(
@@ -77,6 +82,7 @@ class Order:
         fee_w: int = 0,
         tif: str = "gtc",
         order_type: str = "limit",
+        hold: Balance | None = None,
     ) -> None:
         self.order_id = order_id
         self.account = account
@@ -95,6 +101,9 @@ class Order:
         self.fee_w = fee_w  # sum of fill notional * fee bps so far (see engine fee rules)
         self.tif = tif
         self.order_type = order_type
+        # the owner's ledger entry of the asset ``reserved`` is held in (None: the order
+        # reserves nothing, as a perp order): a fill or removal settles it without a lookup
+        self.hold = hold
 
 
 class Level:

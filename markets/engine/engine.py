@@ -18,6 +18,7 @@ from . import commands as C
 from . import events as E
 from .book import EXPIRED, STP_BOTH, STP_RESTING, STP_TAKING, Book, Order
 from .enums import CancelReason, MarketKind, MarketStatus, RejectReason, WithdrawalStatus
+from .ledger import SYSTEM_PREFIX, Account, Balance
 from .params import DEFAULT_PARAMS, ProtocolParams
 
 if TYPE_CHECKING:
@@ -26,10 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Engine", "PROTOCOL_FEE_ACCOUNT", "SYSTEM_PREFIX", "deployer_fee_account", "insurance_account"]
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: one "balances" map of [free, reserved] per asset (1: "free" and "reserved" maps)
 BPS = 10_000
 MAX_FEE_BPS = 1_000  # 10 %
-SYSTEM_PREFIX = "sys:"
 PROTOCOL_FEE_ACCOUNT = "sys:protocol"
 SHARE_MARK = ":"  # prediction share assets are "<market_id>:YES" / ":NO"; chain assets never contain it
 _DEPLOYER_PREFIX = f"{SYSTEM_PREFIX}deployer:"
@@ -70,22 +70,6 @@ def _reject(reason: RejectReason, detail: str) -> NoReturn:
     raise _Reject(reason, detail)
 
 
-class Account:
-    """Balances and live orders of one ledger account (trader or system)."""
-
-    __slots__ = ("account_id", "free", "reserved", "orders", "client_ids", "live_client", "withdraw_nonce", "system")
-
-    def __init__(self, account_id: str) -> None:
-        self.account_id = account_id
-        self.free: dict[str, int] = {}
-        self.reserved: dict[str, int] = {}
-        self.orders: dict[int, Order] = {}  # live (resting) orders
-        self.client_ids: set[str] = set()  # every client id ever accepted
-        self.live_client: dict[str, int] = {}  # client id -> order id, resting orders only
-        self.withdraw_nonce = 0
-        self.system = account_id.startswith(SYSTEM_PREFIX)
-
-
 class Market:
     """A market's spec, status and book, plus precomputed fee constants."""
 
@@ -107,6 +91,8 @@ class Market:
         "book",
         "take_bps",
         "rest_bps",
+        "deployer_quote",
+        "protocol_quote",
     )
 
     def __init__(self, c: C.LaunchMarket) -> None:
@@ -129,6 +115,9 @@ class Market:
         # fee rate bounding the reservation while an order may still take / once it rests
         self.take_bps = max(c.taker_fee_bps, c.maker_fee_bps, 0)
         self.rest_bps = max(c.maker_fee_bps, 0)
+        # the fee accounts' quote entries, which every fill credits (Engine._link_market)
+        self.deployer_quote = Balance()
+        self.protocol_quote = Balance()
 
     def spec(self) -> dict[str, Any]:
         return {
@@ -267,16 +256,16 @@ class Engine:
     def _drop(self, o: Order, reason: str, out: list[Any]) -> None:
         """Forget a live order that already left the book; release its reservation."""
         acct = self.accounts[o.account]
-        m = self.markets[o.market_id]
-        asset = m.quote if o.is_buy else m.base
-        if m.kind == _PREDICTION:
-            asset = self.pred.locked_asset(o)
+        oid = o.order_id
+        if self.markets[o.market_id].kind == _PREDICTION:
+            self.pred.no_orders.discard(oid)
         res = o.reserved
         if res:
-            acct.reserved[asset] -= res
-            acct.free[asset] += res
+            b = o.hold
+            assert b is not None, "an order that reserves funds knows their ledger entry"
+            b.reserved -= res
+            b.free += res
             o.reserved = 0
-        oid = o.order_id
         del self.orders[oid]
         del acct.orders[oid]
         if o.client_id:
@@ -305,9 +294,7 @@ class Engine:
         # one string object per asset name across all accounts and markets: the hot path's
         # balance lookups then match keys by identity instead of comparing text (and the
         # compared key strings need not be fetched from memory)
-        asset = intern(c.asset)
-        acct.free[asset] = acct.free.get(asset, 0) + c.amount
-        acct.reserved.setdefault(asset, 0)
+        acct.entry(intern(c.asset)).free += c.amount
         self.seq += 1
         return [E.DepositCredited(self.seq, c.deposit_id, c.account, c.asset, c.amount)]
 
@@ -324,12 +311,12 @@ class Engine:
             _reject(RejectReason.INVALID_AMOUNT, f"withdrawal amount must be positive, got {c.amount}")
         if c.expiry_ts <= c.ts:
             _reject(RejectReason.EXPIRED, f"expiry_ts {c.expiry_ts} is not after ts {c.ts}")
-        free = acct.free.get(c.asset, 0)
+        free = acct.free_of(c.asset)
         if c.account in self.perp.domains:  # margin in use stays (issue 14)
             free = self.perp.free_collateral(self, c.account, c.asset, c.ts)
         if free < c.amount:
             _reject(RejectReason.INSUFFICIENT_BALANCE, f"free {c.asset} balance {free} < {c.amount}")
-        acct.free[c.asset] -= c.amount
+        acct.bal[c.asset].free -= c.amount
         acct.withdraw_nonce += 1
         w = Withdrawal(
             c.withdrawal_id,
@@ -357,8 +344,7 @@ class Engine:
         if c.ts < w.expiry_ts:
             _reject(RejectReason.WITHDRAWAL_NOT_EXPIRED, f"withdrawal expires at {w.expiry_ts}, ts is {c.ts}")
         w.status = WithdrawalStatus.EXPIRED.value
-        acct = self.accounts[w.account]
-        acct.free[w.asset] += w.amount
+        self.accounts[w.account].bal[w.asset].free += w.amount
         self.seq += 1
         return [E.WithdrawalExpired(self.seq, w.withdrawal_id, w.account, w.asset, w.amount)]
 
@@ -387,14 +373,13 @@ class Engine:
             _reject(RejectReason.FEE_OWNER_MISMATCH, f"only {owner!r} claims the fees in {c.account!r}")
         if c.amount <= 0:
             _reject(RejectReason.INVALID_AMOUNT, f"claim amount must be positive, got {c.amount}")
-        free = acct.free.get(c.asset, 0)
+        free = acct.free_of(c.asset)
         if free < c.amount:
             _reject(RejectReason.INSUFFICIENT_BALANCE, f"{c.account!r} holds {free} {c.asset} < {c.amount}")
         dest = self._account(to)
         asset = intern(c.asset)
-        acct.free[asset] = free - c.amount
-        dest.free[asset] = dest.free.get(asset, 0) + c.amount
-        dest.reserved.setdefault(asset, 0)
+        acct.bal[asset].free -= c.amount
+        dest.entry(asset).free += c.amount
         self.seq += 1
         return [E.FeesClaimed(self.seq, c.account, to, asset, c.amount, c.claimant)]
 
@@ -453,9 +438,8 @@ class Engine:
         m = Market(c)
         self.markets[c.market_id] = m
         for acct_id in (m.deployer_account, m.insurance_account, PROTOCOL_FEE_ACCOUNT):
-            acct = self._account(acct_id)
-            acct.free.setdefault(m.quote, 0)
-            acct.reserved.setdefault(m.quote, 0)
+            self._account(acct_id).entry(m.quote)
+        self._link_market(m)
         self.seq += 1
         launched = E.MarketLaunched(
             self.seq,
@@ -474,6 +458,11 @@ class Engine:
             m.insurance_account,
         )
         return m, launched
+
+    def _link_market(self, m: Market) -> None:
+        """Make the fee accounts' quote entries of ``m`` and keep them on it (launch, restore)."""
+        m.deployer_quote = self._account(m.deployer_account).entry(m.quote)
+        m.protocol_quote = self._account(PROTOCOL_FEE_ACCOUNT).entry(m.quote)
 
     def _market(self, market_id: str) -> Market:
         m = self.markets.get(market_id)
@@ -532,6 +521,7 @@ class Engine:
         book = m.book
         if tif == "post_only":
             _check_post_only(book, is_buy, price, f"{side} at {price}")
+        bal = acct.bal
         if is_buy:
             asset = m.quote
             notional = price * size * m.tick
@@ -539,12 +529,12 @@ class Engine:
         else:
             asset = m.base
             need = size * m.lot
-        free_d = acct.free
-        free = free_d.get(asset, 0)
-        if free < need:
+        pays = bal.get(asset)  # the taker's entry of what it pays with
+        if pays is None or pays.free < need:
             _reject(
                 RejectReason.INSUFFICIENT_BALANCE,
-                f"needs {need} {asset} (price, size and worst-case fee), free balance is {free}",
+                f"needs {need} {asset} (price, size and worst-case fee), "
+                f"free balance is {0 if pays is None else pays.free}",
             )
         if is_buy and account in self.perp.domains:  # a margin domain's buy may lower cross equity
             self.perp.check_collateral_buy(self, acct, m, True, size, need, ts)
@@ -619,14 +609,18 @@ class Engine:
                         mfee = -((n * -mbps) // BPS)
                     t_base += code
                     mq = o.qty
+                    held = o.hold  # the maker's entry of what it reserved
+                    assert held is not None, "a resting spot order holds its funds"
                     if is_buy:
                         # maker sold base for quote
                         t_quote += n + tfee
                         moved = code * lot
                         o.reserved -= moved
-                        macct.reserved[base] -= moved
-                        mf = macct.free
-                        mf[quote] = mf.get(quote, 0) + n - mfee
+                        held.reserved -= moved
+                        got = macct.bal.get(quote)
+                        if got is None:
+                            got = macct.bal[quote] = Balance()
+                        got.free += n - mfee
                     else:
                         # maker bought base with quote
                         t_quote += n - tfee
@@ -634,11 +628,13 @@ class Engine:
                         new_need = rn + (mw // -BPS) - ((mw + rn * rest_bps) // -BPS) if mq else 0
                         old = o.reserved
                         o.reserved = new_need
-                        macct.reserved[quote] -= old - new_need
-                        mf = macct.free
+                        held.reserved -= old - new_need
                         # release = old - (n + mfee) - new_need; a rebate (mfee < 0) is paid on top
-                        mf[quote] += old - n - mfee - new_need
-                        mf[base] = mf.get(base, 0) + code * lot
+                        held.free += old - n - mfee - new_need
+                        got = macct.bal.get(base)
+                        if got is None:
+                            got = macct.bal[base] = Balance()
+                        got.free += code * lot
                     net = tfee + mfee
                     fee_total += net
                     dep_total += net * share // BPS
@@ -678,17 +674,17 @@ class Engine:
                     seq = self.seq
             self.next_trade_id = trade_id
             if fee_total:
-                if dep_total:
-                    da = accounts[m.deployer_account].free
-                    da[quote] += dep_total
-                pa = accounts[PROTOCOL_FEE_ACCOUNT].free
-                pa[quote] += fee_total - dep_total
+                m.deployer_quote.free += dep_total
+                m.protocol_quote.free += fee_total - dep_total
             # taker settlement: what it received; what it paid leaves free below
+            got = bal.get(base if is_buy else quote)
+            if got is None:
+                got = bal[base if is_buy else quote] = Balance()
             if is_buy:
-                free_d[base] = free_d.get(base, 0) + t_base * lot
+                got.free += t_base * lot
                 spent = t_quote
             else:
-                free_d[quote] = free_d.get(quote, 0) + t_quote
+                got.free += t_quote
                 spent = t_base * lot
 
         if rem and not stopped and tif in _RESTING_TIFS:
@@ -699,7 +695,7 @@ class Engine:
                 new_need = rem * m.lot
             hold = new_need
             o = Order(
-                oid, account, is_buy, price, rem, expiry, market_id, cid, size, new_need, taker_w, tif, order_type
+                oid, account, is_buy, price, rem, expiry, market_id, cid, size, new_need, taker_w, tif, order_type, pays
             )
             book.insert(o)
             self.orders[oid] = o
@@ -715,9 +711,8 @@ class Engine:
         # `need` checked above, then released in part by fills and resting, would leave the
         # same end state (integer sums commute, and nothing reads these two entries meanwhile;
         # self-trade cancels of the taker's own orders only add to them).
-        free_d[asset] -= spent + hold
-        res_d = acct.reserved
-        res_d[asset] = res_d.get(asset, 0) + hold
+        pays.free -= spent + hold
+        pays.reserved += hold
         self.seq = seq
         return out
 
@@ -808,7 +803,8 @@ class Engine:
         acct = self.accounts.get(account)
         if acct is None:
             return 0, 0
-        return acct.free.get(asset, 0), acct.reserved.get(asset, 0)
+        b = acct.bal.get(asset)
+        return (0, 0) if b is None else (b.free, b.reserved)
 
     def depth(self, market_id: str) -> dict[str, list[tuple[int, int]]]:
         """Aggregated book: {"bids": [(price, lots), ...] best first, "asks": [...]}."""
@@ -840,8 +836,7 @@ class Engine:
         accounts = {}
         for aid, a in self.accounts.items():
             accounts[aid] = {
-                "free": dict(a.free),
-                "reserved": dict(a.reserved),
+                "balances": {asset: [b.free, b.reserved] for asset, b in a.bal.items()},
                 "withdraw_nonce": a.withdraw_nonce,
                 "client_ids": sorted(a.client_ids),
             }
@@ -892,8 +887,7 @@ class Engine:
         eng.accounts = {}
         for aid, a in snap["accounts"].items():
             acct = Account(aid)
-            acct.free = {intern(k): v for k, v in a["free"].items()}
-            acct.reserved = {intern(k): v for k, v in a["reserved"].items()}
+            acct.bal = {intern(k): Balance(free, reserved) for k, (free, reserved) in a["balances"].items()}
             acct.withdraw_nonce = a["withdraw_nonce"]
             acct.client_ids = set(a["client_ids"])
             eng.accounts[aid] = acct
@@ -902,6 +896,7 @@ class Engine:
             m = Market(C.LaunchMarket(0, mid, **spec))
             m.status = ms["status"]
             eng.markets[mid] = m
+            eng._link_market(m)
             for is_buy, rows in ((True, ms["bids"]), (False, ms["asks"])):
                 for row in rows:
                     o = _order_from_row(row, mid, is_buy)
@@ -918,7 +913,21 @@ class Engine:
             eng.pred.restore(snap["prediction"], eng.accounts)
         if "perp" in snap:
             eng.perp.restore(snap["perp"])
+        for o in eng.orders.values():  # after the prediction state, which says what a NO order holds
+            asset = eng._held_asset(o)
+            if asset is not None:
+                o.hold = eng.accounts[o.account].bal.get(asset)
         return eng
+
+    def _held_asset(self, o: Order) -> str | None:
+        """The asset a resting order reserves: quote for a buy, base for a sell (prediction
+        orders: ``Prediction.locked_asset``); None for a perp order, which reserves nothing."""
+        m = self.markets[o.market_id]
+        if m.kind == _PERP:
+            return None
+        if m.kind == _PREDICTION:
+            return self.pred.locked_asset(o)
+        return m.quote if o.is_buy else m.base
 
 
 def canonical_json(data: Any) -> bytes:

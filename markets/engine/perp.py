@@ -14,6 +14,7 @@ a state without perps is what it was before issue 14.
 
 from __future__ import annotations
 
+from sys import intern
 from typing import TYPE_CHECKING, Any
 
 from . import commands as C
@@ -44,7 +45,8 @@ from .params import DEFAULT_PARAMS, ProtocolParams
 from .sweep import MarginIndex
 
 if TYPE_CHECKING:
-    from .engine import Account, Engine, Market
+    from .engine import Engine, Market
+    from .ledger import Account
 
 __all__ = ["Perp", "PerpMarket", "Position", "ORACLE_KINDS", "ACCESS_POLICIES", "TRADE_AVG_N"]
 
@@ -362,7 +364,7 @@ class Perp:
         ``extra`` = (market, is_buy, price, size), an order being placed) to the initial one.
         """
         acct = eng.accounts[account_id]
-        eq = acct.free.get(asset, 0) + acct.reserved.get(asset, 0) + self.holdings_value(eng, acct, asset)
+        eq = acct.held(asset) + self.holdings_value(eng, acct, asset)
         im = mm = 0
         for mid, pos in self.domains.get(account_id, {}).items():
             pm = self.markets[mid]
@@ -396,14 +398,11 @@ class Perp:
             if bb is None or ba is None:
                 continue
             mid = (bb + ba) // 2
-            free, res = acct.free, acct.reserved
             if m.kind == "spot":
-                value = (free.get(m.base, 0) + res.get(m.base, 0)) * mid * m.tick // m.lot
+                value = acct.held(m.base) * mid * m.tick // m.lot
             else:
                 pmk = eng.pred.markets[mid_id]
-                yes = free.get(pmk.yes, 0) + res.get(pmk.yes, 0)
-                no = free.get(pmk.no, 0) + res.get(pmk.no, 0)
-                value = (yes * mid + no * (pmk.max_price - mid)) * m.tick
+                value = (acct.held(pmk.yes) * mid + acct.held(pmk.no) * (pmk.max_price - mid)) * m.tick
             total += value * weight // BPS
         return total
 
@@ -621,14 +620,14 @@ class Perp:
                     mfee = max(mfee, 0)
                     net = mfee
                     to_insurance += tfee
-                    eng.accounts[m.insurance_account].free[m.quote] += tfee
+                    eng.accounts[m.insurance_account].bal[m.quote].free += tfee
                 filled += code
                 maker = self.domains[o.account][m.market_id]
                 trade_id = eng.next_trade_id
                 eng.next_trade_id = trade_id + 1
                 dep = net * m.share_bps // BPS
-                eng.accounts[m.deployer_account].free[m.quote] += dep
-                eng.accounts["sys:protocol"].free[m.quote] += net - dep
+                m.deployer_quote.free += dep
+                m.protocol_quote.free += net - dep
                 pm.trades.append(p)
                 if len(pm.trades) > TRADE_AVG_N:
                     del pm.trades[0]
@@ -673,11 +672,7 @@ class Perp:
         not negative; otherwise the margin is gone and the shortfall stays as debt on the
         record, never taken from the rest of the domain.
         """
-        acct = eng.accounts[pos.account]
-        free = acct.free
-        asset = pm.collateral
-        free.setdefault(asset, 0)
-        acct.reserved.setdefault(asset, 0)
+        entry = eng.accounts[pos.account].entry(pm.collateral)
         if pos.mode == ISOLATED:
             total = pos.margin + pos.cash
             pos.margin = 0
@@ -687,9 +682,9 @@ class Perp:
             amount = pos.cash
             pos.cash = 0
         else:
-            amount = -min(free[asset], -pos.cash)
+            amount = -min(entry.free, -pos.cash)
             pos.cash -= amount
-        free[asset] += amount
+        entry.free += amount
         if amount or pos.cash:
             eng.seq += 1
             out.append(E.PnlRealized(eng.seq, pm.market_id, pos.account, amount, pos.cash))
@@ -738,7 +733,7 @@ class Perp:
                 _reject(RejectReason.INSUFFICIENT_MARGIN, f"equity {eq} - {take} < initial requirement {im}")
         if pos is None:
             pos = self._new_position(acct.account_id, c.market_id, ISOLATED)
-        acct.free[asset] -= c.amount
+        acct.entry(asset).free -= c.amount
         pos.margin += c.amount
         if self.index is not None:
             self.index.changed(pos)
@@ -824,7 +819,7 @@ class Perp:
                 out.append(E.FundingPayment(eng.seq, c.market_id, aid, amount))
         rest = paid - received
         if rest:
-            eng.accounts[eng.markets[c.market_id].insurance_account].free[pm.collateral] += rest
+            eng.accounts[eng.markets[c.market_id].insurance_account].bal[pm.collateral].free += rest
         eng.seq += 1
         out.append(E.FundingSettled(eng.seq, c.market_id, rate, mk, pm.oracle, paid, received, rest))
         return out
@@ -846,12 +841,12 @@ class Perp:
             if cash > 0:
                 profits[aid] = cash
             elif cash < 0:
-                cover = pos.margin if pos.mode == ISOLATED else eng.accounts[aid].free.get(asset, 0)
+                cover = pos.margin if pos.mode == ISOLATED else eng.accounts[aid].free_of(asset)
                 if cover < -cash:
                     debts[aid] = -cash - cover
-        fund = eng.accounts[m.insurance_account].free
+        fund = eng.accounts[m.insurance_account].entry(asset)
         debt = sum(debts.values())
-        from_fund = min(fund.get(asset, 0), debt)
+        from_fund = min(fund.free, debt)
         cuts = _pro_rata(min(debt - from_fund, sum(profits.values())), profits)
         for aid, pos in settled:
             size = pos.size
@@ -862,7 +857,7 @@ class Perp:
             cut = cuts.get(aid, 0)
             if cut:  # the winner's settlement credit shrinks; the amount goes to the fund for the losers
                 pos.cash -= cut
-                fund[asset] += cut
+                fund.free += cut
                 eng.seq += 1
                 out.append(E.HaltHaircut(eng.seq, m.market_id, aid, profits[aid], cut))
             self._realise(eng, pm, pos, out)
@@ -873,9 +868,9 @@ class Perp:
             from_winners = sum(cuts.values())
             for aid in sorted(debts):  # the fund (with the haircuts) pays each debt in full, by account id
                 pos = pm.holders[aid]
-                pay = min(fund[asset], -pos.cash)
+                pay = min(fund.free, -pos.cash)
                 if pay:
-                    fund[asset] -= pay
+                    fund.free -= pay
                     pos.cash += pay
                     if self.index is not None:
                         self.index.changed(pos)
@@ -905,7 +900,7 @@ class Perp:
         acct = eng.accounts.get(account_id)
         if acct is None:
             return 0
-        free = acct.free.get(asset, 0)
+        free = acct.free_of(asset)
         if account_id not in self.domains and not acct.orders:
             return free
         eq, im, _ = self.cross_margin(eng, account_id, asset, ts, with_orders=True)
@@ -929,12 +924,9 @@ class Perp:
         if free < c.amount:
             _reject(RejectReason.INSUFFICIENT_BALANCE, f"free collateral {free} {c.asset} < {c.amount}")
         to = eng._account(c.to_account)
-        asset = acct_asset = c.asset
-        for a in (acct, to):
-            a.free.setdefault(acct_asset, 0)
-            a.reserved.setdefault(acct_asset, 0)
-        acct.free[asset] -= c.amount
-        to.free[asset] += c.amount
+        asset = intern(c.asset)
+        acct.bal[asset].free -= c.amount
+        to.entry(asset).free += c.amount
         eng.pred.note_holder(c.to_account, asset)  # prediction shares move too (payout index)
         eng.seq += 1
         return [E.SubaccountTransferred(eng.seq, c.account, c.to_account, c.asset, c.amount)]
@@ -1116,10 +1108,10 @@ class Perp:
         account id: each gives up to its whole profit, moved as cash, so the sum stays exact.
         """
         pm, m = self.markets[rec.market_id], eng.markets[rec.market_id]
-        fund = eng.accounts[m.insurance_account].free
-        pay = min(fund.get(pm.collateral, 0), -rec.cash)
+        fund = eng.accounts[m.insurance_account].entry(pm.collateral)
+        pay = min(fund.free, -rec.cash)
         if pay:
-            fund[pm.collateral] -= pay
+            fund.free -= pay
             rec.cash += pay
             if self.index is not None:
                 self.index.changed(rec)

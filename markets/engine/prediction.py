@@ -26,7 +26,6 @@ from .engine import (
     _STP_CODES,
     BPS,
     MAX_FEE_BPS,
-    PROTOCOL_FEE_ACCOUNT,
     SYSTEM_PREFIX,
     Market,
     _check_order_kind,
@@ -40,9 +39,10 @@ from .engine import (
     insurance_account,
 )
 from .enums import CancelReason, MarketStatus, Outcome, RejectReason, ResolutionStatus, Settlement
+from .ledger import Account, Balance
 
 if TYPE_CHECKING:
-    from .engine import Account, Engine
+    from .engine import Engine
 
 __all__ = [
     "Prediction",
@@ -181,7 +181,7 @@ class Pool:
         self.is_group = is_group
         self.members: list[str] = []  # market ids in launch order
         self.size = c.group_size if is_group else 1  # outcomes needed to be formed
-        self.collateral = c.quote_asset
+        self.collateral = intern(c.quote_asset)  # as the ledger keys it
         self.unit = c.lot_size
         self.tick = c.tick_size
         self.close_ts = c.close_ts
@@ -250,6 +250,7 @@ class Prediction:
             p = Pool(pid, row["is_group"], C.BLANK_LAUNCH)  # every snapshotted field is then set from the row
             for key, value in row.items():
                 setattr(p, key, list(value) if key == "members" else value)
+            p.collateral = intern(p.collateral)
             self.pools[pid] = p
         for mid, (pool_id, outcome, unit, max_price, ys, ns) in snap["markets"].items():
             pm = PMarket(mid, self.pools[pool_id], outcome, unit, max_price)
@@ -266,11 +267,10 @@ class Prediction:
             pm.holders = set()
         by_asset = self.share_markets
         for aid, acct in accounts.items():
-            for d in (acct.free, acct.reserved):
-                for asset in d:
-                    held = by_asset.get(asset)
-                    if held is not None:
-                        held.holders.add(aid)
+            for asset in acct.bal:
+                held = by_asset.get(asset)
+                if held is not None:
+                    held.holders.add(aid)
 
     def note_holder(self, account_id: str, asset: str) -> None:
         """``account_id`` got a ledger entry for ``asset``: index it if that is a share asset.
@@ -284,13 +284,9 @@ class Prediction:
     # -- helpers -----------------------------------------------------------------------------
 
     def locked_asset(self, o: Order) -> str:
-        """The asset a resting order holds: collateral for own-outcome buys, shares for sells.
-
-        Also forgets the order's NO flag: the caller is removing the order.
-        """
+        """The asset a resting order holds: collateral for own-outcome buys, shares for sells."""
         pm = self.markets[o.market_id]
         if o.order_id in self.no_orders:
-            self.no_orders.discard(o.order_id)
             return self.pools[pm.pool_id].collateral if not o.is_buy else pm.no
         return self.pools[pm.pool_id].collateral if o.is_buy else pm.yes
 
@@ -403,9 +399,7 @@ class Prediction:
             group = Pool(gid or c.market_id, bool(gid), c)
             self.pools[group.pool_id] = group
             for acct_id in (collateral_account(group.pool_id), insurance_account(group.pool_id)):
-                a = eng._account(acct_id)
-                a.free.setdefault(c.quote_asset, 0)
-                a.reserved.setdefault(c.quote_asset, 0)
+                eng._account(acct_id).entry(group.collateral)
         self._add_market(eng, c, group, out)
         return out
 
@@ -472,16 +466,16 @@ class Prediction:
             return self._place_general(eng, c, m)
         own_buy, is_yes, is_buy, stp, rests, book_side = shape
         tick = m.tick
-        free_d = acct.free
+        bal = acct.bal
+        coll = m.quote  # the pool's collateral, as the ledger's interned key
         if own_buy:
-            asset = coll = m.quote  # the pool's collateral, as the ledger's interned key
             need = price * size * tick
-            if free_d.get(coll, 0) < need - (need * m.take_bps) // -BPS or account in eng.perp.domains:
+            pays = bal.get(coll)  # the taker's entry of what it pays with
+            if pays is None or pays.free < need - (need * m.take_bps) // -BPS or account in eng.perp.domains:
                 return self._place_general(eng, c, m)  # a margin domain's buy is margin-checked there
         else:
-            coll = m.quote
-            asset = pm.yes if is_yes else pm.no
-            if free_d.get(asset, 0) < size:
+            pays = bal.get(pm.yes if is_yes else pm.no)
+            if pays is None or pays.free < size:
                 return self._place_general(eng, c, m)
 
         # ---- accepted: from here on nothing may reject ----
@@ -530,17 +524,20 @@ class Prediction:
             seq, taker_w, t_coll, moved = self._settle_fills(
                 eng, m, pm, execs, seq, out, oid, account, outcome, side, size, is_buy, is_yes, own_buy
             )
-            # taker settlement: what it received; what it paid leaves `asset` below
+            # taker settlement: what it received; what it paid leaves `pays` below
             if own_buy:
                 shares = pm.yes if is_yes else pm.no
-                try:
-                    free_d[shares] += moved
-                except KeyError:  # its first shares of this market
-                    free_d[shares] = moved
+                got = bal.get(shares)
+                if got is None:  # its first shares of this market
+                    got = bal[shares] = Balance()
                     pm.holders.add(acct.account_id)
+                got.free += moved
                 spent = t_coll
             else:
-                free_d[coll] = free_d.get(coll, 0) + t_coll
+                got = bal.get(coll)
+                if got is None:
+                    got = bal[coll] = Balance()
+                got.free += t_coll
                 spent = moved
         else:
             # most orders do not reach the other side: nothing filled, nothing spent
@@ -554,7 +551,9 @@ class Prediction:
                     hold += (taker_w // -BPS) - ((taker_w + hold * rest_bps) // -BPS)
             else:
                 hold = rem
-            o = Order(oid, account, is_buy, bprice, rem, expiry, market_id, cid, size, hold, taker_w, tif, order_type)
+            o = Order(
+                oid, account, is_buy, bprice, rem, expiry, market_id, cid, size, hold, taker_w, tif, order_type, pays
+            )
             book.insert(o)
             eng.orders[oid] = o
             acct.orders[oid] = o
@@ -569,9 +568,8 @@ class Prediction:
                 out.append(_new(_Cancelled, (seq, market_id, oid, account, rem, _C_SELF_TRADE if stopped else _C_IOC)))
         # the taker's own balances change once, by the net result (as in Engine._place_order):
         # reserving the worst case up front and releasing it by fills and at rest ends the same
-        free_d[asset] -= spent + hold
-        res_d = acct.reserved
-        res_d[asset] = res_d.get(asset, 0) + hold
+        pays.free -= spent + hold
+        pays.reserved += hold
         eng.seq = seq
         return out
 
@@ -647,30 +645,33 @@ class Prediction:
                     mfee = 0
                 moved += code
                 mq = o.qty
-                mf = macct.free
+                held = o.hold  # the maker's entry of what it reserved
+                assert held is not None, "a resting prediction order holds collateral or shares"
+                mbal = macct.bal
                 if m_buy:
-                    # the maker pays its price and fee out of its reservation and gets shares;
-                    # what the reservation held beyond that (often nothing) goes back to free
+                    # the maker pays its price and fee out of its reservation (collateral) and
+                    # gets shares; what the reservation held beyond that (often nothing) goes
+                    # back to free
                     old = o.reserved
                     if mq:
                         new_need = mp * mq * tick
                         if rest_bps:
                             new_need += (mw2 // -BPS) - ((mw2 + new_need * rest_bps) // -BPS)
                         o.reserved = new_need
-                        macct.reserved[coll] -= old - new_need
+                        held.reserved -= old - new_need
                         back = old - nm - mfee - new_need
                     else:
                         o.reserved = 0
-                        macct.reserved[coll] -= old
+                        held.reserved -= old
                         back = old - nm - mfee
                     if back:
-                        mf[coll] += back
+                        held.free += back
                     ma = yes_a if m_yes else no_a
-                    try:
-                        mf[ma] += code
-                    except KeyError:  # its first shares of this market
-                        mf[ma] = code
+                    got = mbal.get(ma)
+                    if got is None:  # its first shares of this market
+                        got = mbal[ma] = Balance()
                         holders.add(macct.account_id)
+                    got.free += code
                     if own_buy:
                         t_coll += nt + tfee
                         settlement = _MINT
@@ -681,8 +682,11 @@ class Prediction:
                 else:
                     # the maker delivers reserved shares and gets its price net of fee
                     o.reserved -= code
-                    macct.reserved[yes_a if m_yes else no_a] -= code
-                    mf[coll] = mf.get(coll, 0) + nm - mfee
+                    held.reserved -= code
+                    got = mbal.get(coll)
+                    if got is None:
+                        got = mbal[coll] = Balance()
+                    got.free += nm - mfee
                     if own_buy:
                         t_coll += nt + tfee
                         settlement = _TRANSFER
@@ -739,11 +743,10 @@ class Prediction:
         if net_sets:
             pm.yes_supply += net_sets
             pm.no_supply += net_sets
-            accounts[pool.coll_account].free[coll] += net_sets * pm.unit
+            accounts[pool.coll_account].bal[coll].free += net_sets * pm.unit
         if fee_total:
-            if dep_total:
-                accounts[m.deployer_account].free[coll] += dep_total
-            accounts[PROTOCOL_FEE_ACCOUNT].free[coll] += fee_total - dep_total
+            m.deployer_quote.free += dep_total
+            m.protocol_quote.free += fee_total - dep_total
         return seq, taker_w, t_coll, moved
 
     def _place_general(self, eng: Engine, c: C.PlaceOrder, m: Market) -> list[Any]:
@@ -795,9 +798,10 @@ class Prediction:
         else:
             asset = pm.yes if is_yes else pm.no
             need = size
-        free_d = acct.free
-        free = free_d.get(asset, 0)
-        if free < need:
+        bal = acct.bal
+        pays = bal.get(asset)  # the taker's entry of what it pays with
+        free = 0 if pays is None else pays.free
+        if pays is None or free < need:
             if own_buy:
                 _reject(
                     RejectReason.INSUFFICIENT_BALANCE,
@@ -813,9 +817,8 @@ class Prediction:
         seq = eng.seq
         oid = eng.next_order_id
         eng.next_order_id = oid + 1
-        res_d = acct.reserved
-        free_d[asset] = free - need
-        res_d[asset] = res_d.get(asset, 0) + need
+        pays.free = free - need
+        pays.reserved += need
         if cid:
             acct.client_ids.add(cid)
         seq += 1
@@ -862,16 +865,21 @@ class Prediction:
             )
             # taker settlement
             if own_buy:
-                res_d[coll] -= t_coll
+                pays.reserved -= t_coll  # pays is the collateral entry
                 need -= t_coll
                 shares = pm.yes if is_yes else pm.no
-                if shares not in free_d:
+                got = bal.get(shares)
+                if got is None:  # its first shares of this market
+                    got = bal[shares] = Balance()
                     pm.holders.add(acct.account_id)
-                free_d[shares] = free_d.get(shares, 0) + moved
+                got.free += moved
             else:
-                res_d[asset] -= moved
+                pays.reserved -= moved  # pays is the shares' entry
                 need -= moved
-                free_d[coll] = free_d.get(coll, 0) + t_coll
+                got = bal.get(coll)
+                if got is None:
+                    got = bal[coll] = Balance()
+                got.free += t_coll
 
         if rem and not stopped and tif in _RESTING_TIFS:
             if own_buy:
@@ -880,11 +888,12 @@ class Prediction:
             else:
                 new_need = rem
             if need != new_need:
-                res_d[asset] -= need - new_need
-                free_d[asset] += need - new_need
+                pays.reserved -= need - new_need
+                pays.free += need - new_need
             o = Order(
-                oid, account, is_buy, bprice, rem, expiry, market_id, cid, size, new_need, taker_w, tif, order_type
-            )
+                oid, account, is_buy, bprice, rem, expiry, market_id, cid, size, new_need, taker_w, tif, order_type,
+                pays,
+            )  # fmt: skip
             book.insert(o)
             eng.orders[oid] = o
             acct.orders[oid] = o
@@ -894,8 +903,8 @@ class Prediction:
                 self.no_orders.add(oid)
         else:
             if need:
-                res_d[asset] -= need
-                free_d[asset] += need
+                pays.reserved -= need
+                pays.free += need
             if rem:
                 seq += 1
                 out.append(_new(_Cancelled, (seq, market_id, oid, account, rem, _C_SELF_TRADE if stopped else _C_IOC)))
@@ -915,11 +924,11 @@ class Prediction:
             _reject(RejectReason.INVALID_AMOUNT, f"amount must be positive, got {c.amount}")
         cost = c.amount * pm.unit
         coll = pool.collateral
-        free = acct.free.get(coll, 0)
+        free = acct.free_of(coll)
         if free < cost:
             _reject(RejectReason.INSUFFICIENT_BALANCE, f"splitting {c.amount} needs {cost} {coll}, free is {free}")
-        acct.free[coll] = free - cost
-        eng.accounts[collateral_account(pool.pool_id)].free[coll] += cost
+        acct.bal[coll].free = free - cost
+        eng.accounts[pool.coll_account].bal[coll].free += cost
         _credit(acct, pm.yes, c.amount)
         _credit(acct, pm.no, c.amount)
         pm.holders.add(acct.account_id)
@@ -935,19 +944,19 @@ class Prediction:
         if c.amount <= 0:
             _reject(RejectReason.INVALID_AMOUNT, f"amount must be positive, got {c.amount}")
         for asset in (pm.yes, pm.no):
-            held = acct.free.get(asset, 0)
+            held = acct.free_of(asset)
             if held < c.amount:
                 _reject(
                     RejectReason.INSUFFICIENT_SHARES, f"merging {c.amount} needs {c.amount} free {asset}, has {held}"
                 )
-        acct.free[pm.yes] -= c.amount
-        acct.free[pm.no] -= c.amount
+        acct.bal[pm.yes].free -= c.amount
+        acct.bal[pm.no].free -= c.amount
         pm.yes_supply -= c.amount
         pm.no_supply -= c.amount
         value = c.amount * pm.unit
         coll = pool.collateral
-        eng.accounts[collateral_account(pool.pool_id)].free[coll] -= value
-        acct.free[coll] = acct.free.get(coll, 0) + value
+        eng.accounts[pool.coll_account].bal[coll].free -= value
+        acct.entry(coll).free += value
         eng.seq += 1
         return [E.SharesMerged(eng.seq, c.market_id, c.account, c.amount, value)]
 
@@ -974,7 +983,7 @@ class Prediction:
                 _reject(RejectReason.INVALID_FIELD, f"{mid!r} is not an outcome of group {c.group_id!r}")
         for mid in picked:
             asset = self.markets[mid].no
-            held = acct.free.get(asset, 0)
+            held = acct.free_of(asset)
             if held < c.amount:
                 _reject(
                     RejectReason.INSUFFICIENT_SHARES, f"converting {c.amount} needs {c.amount} free {asset}, has {held}"
@@ -983,7 +992,7 @@ class Prediction:
         others = [mid for mid in pool.members if mid not in chosen]
         for mid in picked:
             pm = self.markets[mid]
-            acct.free[pm.no] -= c.amount
+            acct.bal[pm.no].free -= c.amount
             pm.no_supply -= c.amount
         for mid in others:
             pm = self.markets[mid]
@@ -993,8 +1002,8 @@ class Prediction:
         value = (len(picked) - 1) * c.amount * pool.unit
         coll = pool.collateral
         if value:
-            eng.accounts[collateral_account(pool.pool_id)].free[coll] -= value
-            acct.free[coll] = acct.free.get(coll, 0) + value
+            eng.accounts[pool.coll_account].bal[coll].free -= value
+            acct.entry(coll).free += value
         eng.seq += 1
         return [E.NoConverted(eng.seq, c.group_id, c.account, c.market_ids, ",".join(others), c.amount, value)]
 
@@ -1104,13 +1113,11 @@ class Prediction:
         if c.ts >= pool.deadline:
             _reject(RejectReason.DISPUTE_WINDOW_CLOSED, f"the dispute window closed at {pool.deadline}, ts is {c.ts}")
         coll = pool.collateral
-        free = acct.free.get(coll, 0)
+        free = acct.free_of(coll)
         if free < pool.bond:
             _reject(RejectReason.INSUFFICIENT_BALANCE, f"the dispute bond is {pool.bond} {coll}, free is {free}")
-        acct.free[coll] = free - pool.bond
-        escrow = eng._account(dispute_escrow_account(pool.pool_id))
-        escrow.reserved.setdefault(coll, 0)
-        escrow.free[coll] = escrow.free.get(coll, 0) + pool.bond
+        acct.bal[coll].free = free - pool.bond
+        eng._account(dispute_escrow_account(pool.pool_id)).entry(coll).free += pool.bond
         pool.status = _S_DISPUTED
         pool.disputer = c.account
         eng.seq += 1
@@ -1131,9 +1138,8 @@ class Prediction:
         upheld = c.outcome != pool.proposed
         coll = pool.collateral
         to = pool.disputer if upheld else insurance_account(pool.pool_id)
-        eng.accounts[dispute_escrow_account(pool.pool_id)].free[coll] -= pool.bond
-        target = eng.accounts[to].free
-        target[coll] = target.get(coll, 0) + pool.bond
+        eng.accounts[dispute_escrow_account(pool.pool_id)].bal[coll].free -= pool.bond
+        eng.accounts[to].entry(coll).free += pool.bond
         pool.decided = True
         eng.seq += 1
         out: list[Any] = [
@@ -1202,30 +1208,30 @@ class Prediction:
             total = 0
             have = False
             for asset, w in num.items():
-                if asset in acct.free or asset in acct.reserved:
+                b = acct.bal.pop(asset, None)
+                if b is not None:
                     # reserved shares are zero here (the book was cleared at the proposal);
                     # counted anyway, so that nothing could vanish
                     have = True
-                    total += (acct.free.pop(asset, 0) + acct.reserved.pop(asset, 0)) * w
+                    total += (b.free + b.reserved) * w
             if have:
                 held[aid] = total
-        pool_acct = eng.accounts[collateral_account(pool.pool_id)]
-        locked = pool_acct.free[coll]
+        pool_entry = eng.accounts[pool.coll_account].bal[coll]
+        locked = pool_entry.free
         paid = 0
         for aid in sorted(held):
             amount = held[aid] * unit // den
             if not amount:
                 continue
-            acct = eng.accounts[aid]
-            acct.free[coll] = acct.free.get(coll, 0) + amount
+            eng.accounts[aid].entry(coll).free += amount
             paid += amount
             eng.seq += 1
             out.append(E.Payout(eng.seq, pool.pool_id, aid, amount))
         dust = locked - paid
-        pool_acct.free[coll] = 0
+        pool_entry.free = 0
         ins = insurance_account(pool.pool_id)
         if dust:
-            eng.accounts[ins].free[coll] += dust
+            eng.accounts[ins].bal[coll].free += dust
         for mid in pool.members:
             pm = self.markets[mid]
             pm.yes_supply = 0
@@ -1237,5 +1243,4 @@ class Prediction:
 
 
 def _credit(acct: Account, asset: str, amount: int) -> None:
-    acct.free[asset] = acct.free.get(asset, 0) + amount
-    acct.reserved.setdefault(asset, 0)
+    acct.entry(asset).free += amount

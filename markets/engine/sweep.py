@@ -43,21 +43,24 @@ from __future__ import annotations
 from collections import deque
 from itertools import compress, repeat
 from operator import add, lt, sub
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from .margin import BPS, MarginTier
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from .engine import Account, Engine
+    from .engine import Engine
+    from .ledger import Account, Balance
     from .perp import Position
 
 __all__ = ["MarginIndex"]
 
 _CROSS = "cross"
-# ``dict.get(balances, asset, 0)`` as a function of three arguments, for ``map``
-_get = cast("Callable[[dict[str, int], str | None, int], int]", dict.get)
+
+
+def _free_of(bal: dict[str, Balance], asset: str | None) -> int:
+    """A domain's free balance of its one cross asset (0 without one, or without an entry)."""
+    b = bal.get(asset) if asset else None
+    return 0 if b is None else b.free
 
 
 def _mm(tiers: list[MarginTier], notional: int) -> int:
@@ -188,7 +191,7 @@ class MarginIndex:
         self.names: list[str] = []
         self.number: dict[str, int] = {}
         self.accts: list[Account] = []
-        self.frees: list[dict[str, int]] = []  # each domain's free balances (the ledger's own dict)
+        self.frees: list[dict[str, Balance]] = []  # each domain's ledger entries (the ledger's own dict)
         self.assets: list[dict[str, int]] = []  # cross records per collateral asset
         self.asset: list[str | None] = []  # the one cross collateral asset; "" none; None several
         self.multi: set[int] = set()
@@ -247,7 +250,7 @@ class MarginIndex:
         self.names.append(account)
         acct = self.eng.accounts[account]
         self.accts.append(acct)
-        self.frees.append(acct.free)
+        self.frees.append(acct.bal)
         self.assets.append({})
         self.asset.append("")
         self.surplus.append(0)
@@ -460,7 +463,7 @@ class MarginIndex:
         # free balances, reservations and holdings are >= 0: only a domain whose surplus plus its
         # free balance is negative needs the rest (one C-level pass over every domain)
         surplus = self.surplus
-        free = map(_get, self.frees, asset, repeat(0))
+        free = map(_free_of, self.frees, asset)
         short = compress(range(len(surplus)), map(lt, map(add, surplus, free), repeat(0)))
         weights = perp.weights
         for i in short:
@@ -468,7 +471,7 @@ class MarginIndex:
             if not a:  # several assets: below
                 continue
             acct = accts[i]
-            x = surplus[i] + acct.free.get(a, 0) + acct.reserved.get(a, 0)
+            x = surplus[i] + acct.held(a)
             if x < 0 and (not weights or x + perp.holdings_value(eng, acct, a) < 0):
                 out.append((names[i], ""))
         for mid, c in self.cols.items():

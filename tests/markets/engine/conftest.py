@@ -14,6 +14,7 @@ from markets.engine import Engine
 from markets.engine import commands as C
 from markets.engine import events as E
 from markets.engine.book import Order
+from markets.engine.ledger import Account
 
 MARKET = "ETH-USDC"
 BASE = "ETH"
@@ -50,25 +51,29 @@ def need(o: Order, eng: Engine) -> int:
     return n + (o.fee_w // -10_000) - ((o.fee_w + n * bps) // -10_000)
 
 
+def reserved_of(acct: Account, asset: str) -> int:
+    b = acct.bal.get(asset)
+    return 0 if b is None else b.reserved
+
+
 def check_invariants(eng: Engine, expected_totals: dict[str, int] | None = None) -> None:
     """Ledger and book invariants that must hold between any two commands."""
     totals: dict[str, int] = {}
     for aid, acct in eng.accounts.items():
-        for asset, amount in acct.free.items():
-            assert amount >= 0, f"{aid} free {asset} negative: {amount}"
-            totals[asset] = totals.get(asset, 0) + amount
-        for asset, amount in acct.reserved.items():
-            assert amount >= 0, f"{aid} reserved {asset} negative: {amount}"
-            totals[asset] = totals.get(asset, 0) + amount
-        # reserved == sum of resting needs
+        for asset, b in acct.bal.items():
+            assert b.free >= 0, f"{aid} free {asset} negative: {b.free}"
+            assert b.reserved >= 0, f"{aid} reserved {asset} negative: {b.reserved}"
+            totals[asset] = totals.get(asset, 0) + b.free + b.reserved
+        # reserved == sum of resting needs, held in the owner's own ledger entry
         want: dict[str, int] = {}
         for o in acct.orders.values():
             m = eng.markets[o.market_id]
             asset = m.quote if o.is_buy else m.base
             want[asset] = want.get(asset, 0) + need(o, eng)
             assert o.reserved == need(o, eng), f"order {o.order_id} reserved {o.reserved} != need {need(o, eng)}"
-        for asset in set(want) | set(acct.reserved):
-            assert acct.reserved.get(asset, 0) == want.get(asset, 0), f"{aid} reserved {asset} mismatch"
+            assert o.hold is acct.bal[asset], f"order {o.order_id} holds its funds outside {aid}'s {asset} entry"
+        for asset in set(want) | set(acct.bal):
+            assert reserved_of(acct, asset) == want.get(asset, 0), f"{aid} reserved {asset} mismatch"
     if expected_totals is not None:
         for asset in set(totals) | set(expected_totals):
             assert totals.get(asset, 0) == expected_totals.get(asset, 0), f"conservation broken for {asset}"

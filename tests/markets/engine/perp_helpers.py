@@ -46,9 +46,8 @@ def perp_totals(eng: Any) -> dict[str, int]:
     position's cash and isolated margin. Equals deposits minus withdrawals at all times."""
     totals: dict[str, int] = {}
     for acct in eng.accounts.values():
-        for d in (acct.free, acct.reserved):
-            for asset, amount in d.items():
-                totals[asset] = totals.get(asset, 0) + amount
+        for asset, b in acct.bal.items():
+            totals[asset] = totals.get(asset, 0) + b.free + b.reserved
     for pm in eng.perp.markets.values():
         for pos in pm.holders.values():
             totals[pm.collateral] = totals.get(pm.collateral, 0) + pos.cash + pos.margin

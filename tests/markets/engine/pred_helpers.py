@@ -9,7 +9,7 @@ from markets.engine import commands as C
 from markets.engine.book import Order
 from markets.engine.prediction import collateral_account
 
-from .conftest import check_books
+from .conftest import check_books, reserved_of
 
 USD = "USD"
 HOUR2 = 2 * 60 * 60 * 1000
@@ -68,17 +68,17 @@ def check_prediction_invariants(eng: Engine, collateral_totals: dict[str, int]) 
     """Ledger, share-supply, pool and book invariants of an engine with prediction markets only."""
     totals: dict[str, int] = {}
     for aid, acct in eng.accounts.items():
-        for d in (acct.free, acct.reserved):
-            for asset, amount in d.items():
-                assert amount >= 0, f"{aid} {asset} negative: {amount}"
-                totals[asset] = totals.get(asset, 0) + amount
+        for asset, b in acct.bal.items():
+            assert b.free >= 0 and b.reserved >= 0, f"{aid} {asset} negative: {b.free}, {b.reserved}"
+            totals[asset] = totals.get(asset, 0) + b.free + b.reserved
         want: dict[str, int] = {}
         for o in acct.orders.values():
             asset, need = order_need(eng, o)
             assert o.reserved == need, f"order {o.order_id} reserved {o.reserved} != need {need}"
+            assert o.hold is acct.bal[asset], f"order {o.order_id} holds its funds outside {aid}'s {asset} entry"
             want[asset] = want.get(asset, 0) + need
-        for asset in set(want) | set(acct.reserved):
-            assert acct.reserved.get(asset, 0) == want.get(asset, 0), f"{aid} reserved {asset} mismatch"
+        for asset in set(want) | set(acct.bal):
+            assert reserved_of(acct, asset) == want.get(asset, 0), f"{aid} reserved {asset} mismatch"
     # collateral: deposits minus withdrawals, whatever moved between accounts
     for asset, total in collateral_totals.items():
         assert totals.get(asset, 0) == total, f"conservation broken for {asset}"
@@ -103,5 +103,5 @@ def check_prediction_invariants(eng: Engine, collateral_totals: dict[str, int]) 
     assert eng.pred.no_orders <= set(eng.orders)
     # the payout's holder index is exactly the accounts with a ledger entry for the shares
     for mid, pm in eng.pred.markets.items():
-        want_holders = {aid for aid, a in eng.accounts.items() if {pm.yes, pm.no} & (a.free.keys() | a.reserved.keys())}
+        want_holders = {aid for aid, a in eng.accounts.items() if {pm.yes, pm.no} & a.bal.keys()}
         assert pm.holders == want_holders, f"{mid} holder index {sorted(pm.holders)} != {sorted(want_holders)}"

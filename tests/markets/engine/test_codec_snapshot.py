@@ -117,4 +117,4 @@ def test_golden_hash() -> None:
     for cmd in sample_commands():
         eng.apply(cmd)
     assert eng.seq == 18
-    assert eng.state_hash() == "1c6179c5145afd7069a40e5b93b7e86d13f6b9492c0d220838c2c7f10d554817"
+    assert eng.state_hash() == "87fca40bb94d2876e2ec8086286e542103354ec7bb95fa986057d0dcb4b8576c"

@@ -46,8 +46,8 @@ def crashed(fund: int = 0, market: str = M) -> tuple[Engine, int]:
     ok(eng, C.PlaceOrder(2_510, "mm", market, "sell", 501, 1))
     assert eng.perp.mark(eng.perp.markets[market], eng.markets[market], 2_511) == 500  # median(500, 500, 1000)
     if fund:
-        eng.accounts["bob"].free[USD] -= fund
-        eng.accounts[insurance_account(market)].free[USD] += fund
+        eng.accounts["bob"].bal[USD].free -= fund
+        eng.accounts[insurance_account(market)].bal[USD].free += fund
     return eng, 310_000
 
 
@@ -100,8 +100,8 @@ def test_a_big_fund_covers_it_alone_and_winners_keep_everything() -> None:
 def test_another_markets_fund_is_never_touched() -> None:
     eng, total = crashed()
     ok(eng, perp_spec("ETH-PERP", ts=2_511))
-    eng.accounts["mm"].free[USD] -= 5_000
-    eng.accounts[insurance_account("ETH-PERP")].free[USD] += 5_000
+    eng.accounts["mm"].bal[USD].free -= 5_000
+    eng.accounts[insurance_account("ETH-PERP")].bal[USD].free += 5_000
     evs = ok(eng, C.HaltMarket(2_511, M))
     assert eng.balance(insurance_account("ETH-PERP"), USD) == (5_000, 0)
     assert sum(e.amount for e in of(evs, E.HaltHaircut)) == 1_500

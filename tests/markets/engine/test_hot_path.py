@@ -10,7 +10,7 @@ from markets.engine.engine import _walk
 # Order's fields (a compiled Order has no __slots__ to list them; the interpreted one's must match)
 FIELDS = (
     *("order_id", "account", "is_buy", "price", "qty", "expiry_ts", "prev", "next", "level"),
-    *("market_id", "client_id", "size", "reserved", "fee_w", "tif", "order_type"),
+    *("market_id", "client_id", "size", "reserved", "fee_w", "tif", "order_type", "hold"),
 )
 
 
@@ -35,6 +35,8 @@ def test_resting_spot_orders_have_every_order_field_and_queue_in_time_order() ->
         assert all(hasattr(o, name) for name in FIELDS), o.order_id
         assert o.size == o.qty and o.market_id == "ETH-USDC"
     assert (eng.orders[1].client_id, eng.orders[2].expiry_ts, eng.orders[3].tif) == ("b1", 99, "post_only")
+    # and each holds its reservation in its owner's ledger entry: ETH for bob's sells, USDC for alice's buys
+    assert all(o.hold is eng.accounts[o.account].bal["USDC" if o.is_buy else "ETH"] for o in eng.orders.values())
     # and each level holds its orders oldest first, linked both ways, with the right total
     for lvl, ids, total in ((book.asks[300], [1, 2], 6), (book.bids[290], [3, 4], 4)):
         assert [o.order_id for o in _walk(lvl.head)] == ids
@@ -71,7 +73,7 @@ def test_insert_links_each_order_at_the_back_of_its_level_with_totals_and_expiri
 
 
 def _row(o: Order) -> tuple[object, ...]:
-    return tuple(getattr(o, name) for name in FIELDS if name not in ("prev", "next", "level"))
+    return tuple(getattr(o, name) for name in FIELDS if name not in ("prev", "next", "level", "hold"))
 
 
 def test_restore_lists_each_accounts_orders_in_order_id_order() -> None:

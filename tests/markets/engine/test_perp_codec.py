@@ -146,4 +146,4 @@ def test_perp_golden_hash() -> None:
     eng = Engine(FAST)
     for cmd in sample_commands():
         eng.apply(cmd)
-    assert eng.state_hash() == "c4bbda9747a8adbd7986528f799c4cc201d56b667d3e7724f09dd876bd58a8f6"
+    assert eng.state_hash() == "c598a6f7804197747705ceca7014bf62b7e72f2347314c724d316fc88f73ce7d"

@@ -91,8 +91,7 @@ def test_liquidatable_domains_match_the_reference() -> None:
             aid = f"d{d}"
             acct = eng._account(aid)
             collateral = rng.choice([0, 10, 1_000, 5_000, 20_000])
-            acct.free[USD] = collateral
-            acct.reserved[USD] = 0
+            acct.entry(USD).free = collateral
             cross_eq = collateral
             cross_mm = 0
             for mid in rng.sample(MARKETS, rng.randint(1, 5)):

@@ -278,9 +278,8 @@ class PerpMachine(RuleBasedStateMachine):
         for asset in set(totals) | set(self.totals):
             assert totals.get(asset, 0) == self.totals.get(asset, 0), f"conservation broken for {asset}"
         for aid, acct in eng.accounts.items():
-            for d in (acct.free, acct.reserved):
-                assert all(v >= 0 for v in d.values()), aid
-            assert all(v == 0 for v in acct.reserved.values()), "perp orders reserve nothing"
+            assert all(b.free >= 0 for b in acct.bal.values()), aid
+            assert all(b.reserved == 0 for b in acct.bal.values()), "perp orders reserve nothing"
         for mid, pm in eng.perp.markets.items():
             longs = sum(p.size for p in pm.holders.values() if p.size > 0)
             shorts = -sum(p.size for p in pm.holders.values() if p.size < 0)

@@ -39,8 +39,8 @@ def _random_engine(rng: random.Random, n_markets: int, n_domains: int) -> Engine
     for d in range(n_domains):
         aid = f"d{d}"
         acct = eng._account(aid)
-        acct.free[USD], acct.reserved[USD] = rng.choice([0, 500, 5_000]), 0
-        acct.free["S"] = rng.choice([0, 0, 10, 100])
+        acct.entry(USD).free = rng.choice([0, 500, 5_000])
+        acct.entry("S").free = rng.choice([0, 0, 10, 100])
         for mid in rng.sample(mids, min(3, n_markets)):
             pos = Position(aid, mid, rng.choice(["cross", "cross", "isolated"]))
             pos.size = rng.randint(-100, 100)

@@ -100,4 +100,4 @@ def test_prediction_golden_hash() -> None:
     eng = Engine()
     for cmd in sample_commands():
         eng.apply(cmd)
-    assert eng.state_hash() == "baf7bba2a6252c46fac573a60972d0f39b1bc7625159245638a82fc4060a42a5"
+    assert eng.state_hash() == "600dc1f58606e3d15a836dcb22e1b4d2687ef7a2ad6c27a93d73b4741d6e2b7e"
