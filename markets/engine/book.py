@@ -20,7 +20,7 @@ that many lots; ``EXPIRED`` / ``SELF_TRADE`` mean the maker was removed unfilled
 from __future__ import annotations
 
 from heapq import heapify, heappop, heappush
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -29,13 +29,13 @@ if TYPE_CHECKING:
 
 __all__ = ["Order", "Level", "Book", "EXPIRED", "SELF_TRADE", "STP_RESTING", "STP_TAKING", "STP_BOTH"]
 
-EXPIRED = -1
-_EXPIRY_SLACK = 64
-SELF_TRADE = -2
+EXPIRED: Final = -1
+_EXPIRY_SLACK: Final = 64
+SELF_TRADE: Final = -2
 
-STP_RESTING = 0
-STP_TAKING = 1
-STP_BOTH = 2
+STP_RESTING: Final = 0
+STP_TAKING: Final = 1
+STP_BOTH: Final = 2
 
 
 # Compiled, an Order is left out of the cycle collector, whose every pass would otherwise walk

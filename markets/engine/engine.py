@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from heapq import heapify, heappop, heappush
 from sys import intern
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 from . import commands as C
 from . import events as E
@@ -28,26 +28,26 @@ if TYPE_CHECKING:
 __all__ = ["Engine", "PROTOCOL_FEE_ACCOUNT", "SYSTEM_PREFIX", "deployer_fee_account", "insurance_account"]
 
 SNAPSHOT_VERSION = 2  # 2: one "balances" map of [free, reserved] per asset (1: "free" and "reserved" maps)
-BPS = 10_000
-MAX_FEE_BPS = 1_000  # 10 %
-PROTOCOL_FEE_ACCOUNT = "sys:protocol"
-SHARE_MARK = ":"  # prediction share assets are "<market_id>:YES" / ":NO"; chain assets never contain it
-_DEPLOYER_PREFIX = f"{SYSTEM_PREFIX}deployer:"
+BPS: Final = 10_000
+MAX_FEE_BPS: Final = 1_000  # 10 %
+PROTOCOL_FEE_ACCOUNT: Final = "sys:protocol"
+SHARE_MARK: Final = ":"  # prediction share assets are "<market_id>:YES" / ":NO"; chain assets never contain it
+_DEPLOYER_PREFIX: Final = f"{SYSTEM_PREFIX}deployer:"
 
-_STP_CODES = {
+_STP_CODES: Final = {
     "cancel_resting": STP_RESTING,
     "cancel_taking": STP_TAKING,
     "cancel_both": STP_BOTH,
 }
-_SIDES = {"buy": True, "sell": False}
-_SHAPES = frozenset(
+_SIDES: Final = {"buy": True, "sell": False}
+_SHAPES: Final = frozenset(
     [("limit", tif) for tif in ("gtc", "ioc", "fok", "post_only")] + [("market", tif) for tif in ("ioc", "fok")]
 )
-_RESTING_TIFS = frozenset(("gtc", "post_only"))
+_RESTING_TIFS: Final = frozenset(("gtc", "post_only"))
 
-_C_EXPIRED = CancelReason.EXPIRED.value
-_C_SELF_TRADE = CancelReason.SELF_TRADE.value
-_C_IOC = CancelReason.IOC.value
+_C_EXPIRED: Final = CancelReason.EXPIRED.value
+_C_SELF_TRADE: Final = CancelReason.SELF_TRADE.value
+_C_IOC: Final = CancelReason.IOC.value
 
 
 def deployer_fee_account(deployer: str) -> str:
@@ -271,7 +271,7 @@ class Engine:
         if o.client_id:
             del acct.live_client[o.client_id]
         self.seq += 1
-        out.append(E.OrderCancelled(self.seq, o.market_id, oid, o.account, o.qty, reason))
+        out.append(_new(_Cancelled, (self.seq, o.market_id, oid, o.account, o.qty, reason)))
 
     # -- funds -----------------------------------------------------------------------------
 
@@ -506,11 +506,7 @@ class Engine:
         acct = self.accounts.get(account)
         if acct is None or acct.system:
             acct = self._trader(account)
-        # side, order type, tif and stp in one lookup; a miss re-checks them one by one for the reason
-        shape = _ORDER_SHAPES.get((side, order_type, tif, stp_name))
-        if shape is None:
-            _bad_shape(side, order_type, tif, stp_name)
-        is_buy, stp = shape
+        is_buy, stp = _order_shape(side, order_type, tif, stp_name)
         if reduce_only:
             _reject(RejectReason.NOT_SUPPORTED, "reduce_only is not supported on spot markets")
         if price <= 0:
@@ -590,7 +586,7 @@ class Engine:
             dep_total = 0
             t_quote = 0  # buy: quote spent; sell: quote received (net of fees)
             t_base = 0  # lots bought / sold
-            Trade = E.Trade
+            Trade = _Trade
             new = _new
             for o, code in execs:
                 macct = accounts[o.account]
@@ -706,7 +702,7 @@ class Engine:
             hold = 0
             if rem:
                 seq += 1
-                out.append(E.OrderCancelled(seq, market_id, oid, account, rem, _C_SELF_TRADE if stopped else _C_IOC))
+                out.append(_new(_Cancelled, (seq, market_id, oid, account, rem, _C_SELF_TRADE if stopped else _C_IOC)))
         # The taker's own balances change once, by the net result: the worst-case reservation
         # `need` checked above, then released in part by fills and resting, would leave the
         # same end state (integer sums commute, and nothing reads these two entries meanwhile;
@@ -968,24 +964,51 @@ def _order_from_row(row: list[Any], market_id: str, is_buy: bool) -> Order:
     return Order(oid, account, is_buy, price, qty, expiry, market_id, cid, size, reserved, fee_w, tif, otype)
 
 
-_FIELD_TYPES = C.FIELD_TYPES
-# every valid (side, order_type, tif, stp) of PlaceOrder -> (is_buy, stp code)
-_ORDER_SHAPES = {
-    (side, order_type, tif, stp_name): (is_buy, stp)
-    for side, is_buy in _SIDES.items()
-    for order_type, tif in _SHAPES
-    for stp_name, stp in _STP_CODES.items()
-}
-_new = tuple.__new__
-_PlaceOrder = C.PlaceOrder
-_OrderAccepted = E.OrderAccepted
-_PREDICTION = MarketKind.PREDICTION.value
-_PERP = MarketKind.PERP.value
-_SPOT = MarketKind.SPOT.value
+_FIELD_TYPES: Final = C.FIELD_TYPES
+_new: Final = tuple.__new__
+_PlaceOrder: Final = C.PlaceOrder
+_OrderAccepted: Final = E.OrderAccepted
+_Trade: Final = E.Trade
+_Cancelled: Final = E.OrderCancelled
+_PREDICTION: Final = MarketKind.PREDICTION.value
+_PERP: Final = MarketKind.PERP.value
+_SPOT: Final = MarketKind.SPOT.value
+
+
+def _order_shape(side: str, order_type: str, tif: str, stp_name: str) -> tuple[bool, int]:
+    """(is_buy, stp code) of a PlaceOrder's side, order type, tif and stp; a bad one is rejected.
+
+    String comparisons rather than a lookup of the four as one key: compiled, they cost less
+    than building and hashing the key, and the result comes back without a tuple object.
+    """
+    ok = True
+    if side == "buy":
+        is_buy = True
+    elif side == "sell":
+        is_buy = False
+    else:
+        is_buy = ok = False
+    if order_type == "limit":
+        if not (tif == "gtc" or tif == "ioc" or tif == "fok" or tif == "post_only"):
+            ok = False
+    elif not (order_type == "market" and (tif == "ioc" or tif == "fok")):
+        ok = False
+    if stp_name == "cancel_taking":
+        stp = STP_TAKING
+    elif stp_name == "cancel_resting":
+        stp = STP_RESTING
+    elif stp_name == "cancel_both":
+        stp = STP_BOTH
+    else:
+        stp = -1
+        ok = False
+    if not ok:
+        _bad_shape(side, order_type, tif, stp_name)
+    return is_buy, stp
 
 
 def _bad_shape(side: str, order_type: str, tif: str, stp_name: str) -> NoReturn:
-    """Reject a PlaceOrder not in _ORDER_SHAPES, naming the first bad field."""
+    """Reject a PlaceOrder whose side, order type, tif or stp is bad, naming the first bad field."""
     if side not in _SIDES:
         _reject(RejectReason.INVALID_FIELD, f"side must be buy or sell, got {side!r}")
     _check_order_kind(order_type, tif)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Account", "Balance", "SYSTEM_PREFIX"]
 
-SYSTEM_PREFIX = "sys:"
+SYSTEM_PREFIX: Final = "sys:"
 
 
 # An entry is two ints: no reference cycle can pass through it, so the compiled build leaves it

@@ -7,6 +7,8 @@ Pure functions on ints. Rounding is always in the protocol's favour: requirement
 
 from __future__ import annotations
 
+from typing import Final
+
 __all__ = [
     "BPS",
     "MarginTier",
@@ -20,8 +22,8 @@ __all__ = [
     "weighted_pnl",
 ]
 
-BPS = 10_000
-SYSTEM_PREFIX = "sys:"
+BPS: Final = 10_000
+SYSTEM_PREFIX: Final = "sys:"
 
 # (notional cap in collateral minor units, 0 = no cap; initial bps; maintenance bps)
 MarginTier = tuple[int, int, int]

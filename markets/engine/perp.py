@@ -15,16 +15,15 @@ a state without perps is what it was before issue 14.
 from __future__ import annotations
 
 from sys import intern
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from . import commands as C
 from . import events as E
 from .book import EXPIRED, STP_RESTING, Order
 from .engine import (
-    _ORDER_SHAPES,
-    _bad_shape,
     _check_order_terms,
     _check_post_only,
+    _order_shape,
     _Reject,
     _reject,
 )
@@ -50,14 +49,14 @@ if TYPE_CHECKING:
 
 __all__ = ["Perp", "PerpMarket", "Position", "ORACLE_KINDS", "ACCESS_POLICIES", "TRADE_AVG_N"]
 
-ORACLE_KINDS = ("push", "aggregator", "index")
-ACCESS_POLICIES = ("open", "allowlist")
-_ISOLATED = RiskClass.ISOLATED_ONLY.value
-_CROSS = RiskClass.CROSS_ELIGIBLE.value
-CROSS = "cross"
-ISOLATED = "isolated"
-TRADE_AVG_N = 5  # the mark's last-trade average is over this many trades
-_RESTING_TIFS = frozenset(("gtc", "post_only"))
+ORACLE_KINDS: Final = ("push", "aggregator", "index")
+ACCESS_POLICIES: Final = ("open", "allowlist")
+_ISOLATED: Final = RiskClass.ISOLATED_ONLY.value
+_CROSS: Final = RiskClass.CROSS_ELIGIBLE.value
+CROSS: Final = "cross"
+ISOLATED: Final = "isolated"
+TRADE_AVG_N: Final = 5  # the mark's last-trade average is over this many trades
+_RESTING_TIFS: Final = frozenset(("gtc", "post_only"))
 
 
 class PerpMarket:
@@ -496,10 +495,7 @@ class Perp:
         m = eng.markets[market_id]
         pm = self.markets[market_id]
         acct = eng._trader(account)
-        shape = _ORDER_SHAPES.get((side, order_type, tif, stp_name))
-        if shape is None:
-            _bad_shape(side, order_type, tif, stp_name)
-        is_buy, stp = shape
+        is_buy, stp = _order_shape(side, order_type, tif, stp_name)
         if outcome != "yes":
             _reject(RejectReason.INVALID_FIELD, f"outcome must be yes on a perp market, got {outcome!r}")
         if price <= 0:

@@ -16,7 +16,7 @@ Terms:
 from __future__ import annotations
 
 from sys import intern
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from . import commands as C
 from . import events as E
@@ -54,31 +54,31 @@ __all__ = [
     "no_asset",
 ]
 
-MIN_DISPUTE_WINDOW_MS = 2 * 60 * 60 * 1000  # protocol floor: two hours
-MIN_DISPUTE_BOND_UNITS = 10  # protocol floor: the bond is at least 10 share units of collateral
-OTHER = "other"
-_RULES = ("none", "other")
-_RESTING_TIFS = frozenset(("gtc", "post_only"))
-_C_EXPIRED = CancelReason.EXPIRED.value
-_C_SELF_TRADE = CancelReason.SELF_TRADE.value
-_C_IOC = CancelReason.IOC.value
-_YES = Outcome.YES.value
-_NO = Outcome.NO.value
-_INVALID = Outcome.INVALID.value
-_S_OPEN = ResolutionStatus.OPEN.value
-_S_PROPOSED = ResolutionStatus.PROPOSED.value
-_S_DISPUTED = ResolutionStatus.DISPUTED.value
-_S_FINAL = ResolutionStatus.FINAL.value
-_ACTIVE = MarketStatus.ACTIVE.value
-_PredAccepted = E.PredictionOrderAccepted
-_PredTrade = E.PredictionTrade
-_Cancelled = E.OrderCancelled
-_TRANSFER = Settlement.TRANSFER.value
-_MINT = Settlement.MINT.value
-_BURN = Settlement.BURN.value
+MIN_DISPUTE_WINDOW_MS: Final = 2 * 60 * 60 * 1000  # protocol floor: two hours
+MIN_DISPUTE_BOND_UNITS: Final = 10  # protocol floor: the bond is at least 10 share units of collateral
+OTHER: Final = "other"
+_RULES: Final = ("none", "other")
+_RESTING_TIFS: Final = frozenset(("gtc", "post_only"))
+_C_EXPIRED: Final = CancelReason.EXPIRED.value
+_C_SELF_TRADE: Final = CancelReason.SELF_TRADE.value
+_C_IOC: Final = CancelReason.IOC.value
+_YES: Final = Outcome.YES.value
+_NO: Final = Outcome.NO.value
+_INVALID: Final = Outcome.INVALID.value
+_S_OPEN: Final = ResolutionStatus.OPEN.value
+_S_PROPOSED: Final = ResolutionStatus.PROPOSED.value
+_S_DISPUTED: Final = ResolutionStatus.DISPUTED.value
+_S_FINAL: Final = ResolutionStatus.FINAL.value
+_ACTIVE: Final = MarketStatus.ACTIVE.value
+_PredAccepted: Final = E.PredictionOrderAccepted
+_PredTrade: Final = E.PredictionTrade
+_Cancelled: Final = E.OrderCancelled
+_TRANSFER: Final = Settlement.TRANSFER.value
+_MINT: Final = Settlement.MINT.value
+_BURN: Final = Settlement.BURN.value
 # PlaceOrder shapes the hot path takes: (side, outcome, order_type, tif, stp) ->
 # (buys its own outcome, is a YES order, is a YES-book bid, stp code, may rest, YES-book side)
-_FAST_SHAPES = {
+_FAST_SHAPES: Final = {
     (side, outcome, "limit", tif, stp_name): (
         own_buy,
         outcome == _YES,
