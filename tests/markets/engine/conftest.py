@@ -82,7 +82,7 @@ def check_invariants(eng: Engine, expected_totals: dict[str, int] | None = None)
 
 def check_books(eng: Engine) -> None:
     """Every book: not crossed, levels linked both ways with the right totals, every resting
-    order indexed, and a halted market's book empty."""
+    order indexed and listed by its account, and a halted market's book empty."""
     resting = 0
     for m in eng.markets.values():
         book = m.book
@@ -95,7 +95,7 @@ def check_books(eng: Engine) -> None:
                 assert o is not None and o.prev is None
                 while o is not None:
                     assert o.qty > 0 and o.level is lvl and o.price == lvl.price and o.is_buy == is_buy
-                    assert eng.orders[o.order_id] is o
+                    assert eng.orders[o.order_id] is o and eng.accounts[o.account].orders[o.order_id] is o
                     total += o.qty
                     resting += 1
                     if o.next is None:

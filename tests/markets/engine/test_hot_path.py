@@ -7,6 +7,9 @@ from markets.engine import commands as C
 from markets.engine.book import Book, Order
 from markets.engine.engine import _walk
 
+from .conftest import assert_no_engine_cycles, watch_cycles
+from .native_flow import spot_and_binary_commands
+
 # Order's fields (a compiled Order has no __slots__ to list them; the interpreted one's must match)
 FIELDS = (
     *("order_id", "account", "is_buy", "price", "qty", "expiry_ts", "prev", "next", "level"),
@@ -107,3 +110,19 @@ def test_a_dropped_book_cuts_the_links_of_its_resting_orders() -> None:
     # then: no order links to another or to a level any more, so nothing is left in a cycle
     # (compiled, orders are invisible to the cycle collector: see book.Order)
     assert [(o.prev, o.next, o.level) for o in (first, second)] == [(None, None, None)] * 2
+
+
+def test_a_dropped_engine_is_freed_by_reference_counting() -> None:
+    # given: an engine with resting spot and prediction orders, linked to each other in their levels
+    watch_cycles()
+    eng = Engine()
+    for cmd in spot_and_binary_commands(600):
+        eng.apply(cmd)
+    orders = list(eng.orders.values())
+    assert {o.market_id for o in orders} == {"S-USD", "BIN"}
+    # when: the engine is dropped (as one replaced by a restore is)
+    del eng
+    # then: its books cut their orders' links, and reference counting freed everything else
+    assert all(o.level is None and o.next is None for o in orders)
+    del orders
+    assert_no_engine_cycles()

@@ -27,7 +27,7 @@ from markets.engine import events as E
 from markets.engine.params import ProtocolParams
 from markets.engine.sweep import MarginIndex
 
-from .conftest import assert_no_engine_cycles, watch_cycles
+from .conftest import assert_no_engine_cycles, check_books, watch_cycles
 from .perp_helpers import USD, perp_spec, perp_totals
 
 PARAMS = ProtocolParams(
@@ -291,6 +291,7 @@ class PerpMachine(RuleBasedStateMachine):
             assert bb is None or ba is None or bb < ba
             if eng.markets[mid].status == "halted":
                 assert longs == 0 and not book.bids and not book.asks
+        check_books(eng)  # and every resting order linked with its level and its account
 
     @invariant()
     def index_kept(self) -> None:
