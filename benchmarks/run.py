@@ -70,9 +70,16 @@ def main() -> None:
         for rep in range(opts.reps):
             # the latency pass is repeated too: one run's p99 is at the mercy of a slow moment
             lat.append(worker(["-m", "benchmarks.w1", "ours", path, "--latency"]))
-            for engine in engines:
-                w1[engine].append(worker(["-m", "benchmarks.w1", engine, path]))
-            w4.append(worker(["-m", "benchmarks.w4", path]))
+            # W4 runs right beside lightmatchingengine, its yardstick, before it in one rep and after
+            # it in the next: this host's speed drifts over seconds, and a drift then favours neither
+            order = [e for e in engines if e != "lightmatchingengine"] + ["lightmatchingengine", "w4"]
+            if rep % 2:
+                order[-2:] = ["w4", "lightmatchingengine"]
+            for engine in order:
+                if engine == "w4":
+                    w4.append(worker(["-m", "benchmarks.w4", path]))
+                elif engine in w1:
+                    w1[engine].append(worker(["-m", "benchmarks.w1", engine, path]))
             print(f"rep {rep + 1}/{opts.reps} done", file=sys.stderr)
     latency = {k: statistics.median(r[k] for r in lat) for k in ("p50_us", "p99_us", "crossing_share")}
     p99_range = (min(r["p99_us"] for r in lat), max(r["p99_us"] for r in lat))
