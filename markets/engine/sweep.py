@@ -450,9 +450,10 @@ class MarginIndex:
         cash, cells = self.cash, self.cell
         for d in self.doms:
             total = 0
-            for g in range(d.start, d.stop):  # _x, inline: one call per row would double the loop
-                cell = cells[g]
-                p = cash[g] + cell.su
+            a, b = d.start, d.stop
+            # zip of the block's slices: as fast as indexing compiled, a seventh faster interpreted
+            for ca, cell in zip(cash[a:b], cells[a:b]):  # noqa: B905 - one length; strict= is not compiled natively
+                p = ca + cell.su  # _x, inline: a call per row costs the interpreted loop a sixth more
                 if p > 0:
                     p = p * cell.w // BPS
                 total += p - cell.mm
