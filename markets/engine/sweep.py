@@ -379,7 +379,7 @@ class MarginIndex:
     def compact_if_due(self) -> bool:
         """Compact once abandoned rows are an eighth of the columns; whether it did.
 
-        Not called by commands: a compaction walks every row (about 1 s at W5's size).
+        Not called by commands: a compaction walks every row (about half a second at W5's size).
         ``Engine.maintain`` calls it, between commands.
         """
         if self.abandoned * 8 <= len(self.mk):
