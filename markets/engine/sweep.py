@@ -309,8 +309,13 @@ class MarginIndex:
             g = c.where.get(i)
             if g is None:
                 g = self._add_cross(c, i)
+            # the row's part of the surplus before and after: _x, inline (every fill comes here;
+            # two calls would cost the interpreted build a seventh of this method)
             cell = self.cell[g]
-            was = _x(self.cash[g], cell)  # the row's part of the surplus
+            p = self.cash[g] + cell.su
+            if p > 0:
+                p = p * cell.w // BPS
+            was = p - cell.mm
             old = self.size[g]
             if old != size:
                 new = c.cells.get(size)
@@ -323,7 +328,10 @@ class MarginIndex:
                 cell = self.cell[g] = new
                 self.size[g] = size
             self.cash[g] = cash
-            self.doms[i].surplus += _x(cash, cell) - was
+            p = cash + cell.su
+            if p > 0:
+                p = p * cell.w // BPS
+            self.doms[i].surplus += p - cell.mm - was
             return
         r = c.i_row.get(i)
         if r is None:
