@@ -1,21 +1,25 @@
 """Liquidation sweeps: every margin domain's maintenance health, kept by the engine as positions change.
 
 ``MarginIndex`` is derived data (not in the snapshot, rebuilt from the state on restore).
-Cross positions are rows of flat columns (market number, size, cash, the size's *cell*, and
-the row's weighted PnL less maintenance at its market's last priced mark), laid out in one
-contiguous block per domain, so a full sweep prices every row in one comprehension and
-totals each domain with one ``sum`` over its slice: no per-row scatter into the domain
-totals, which is what a per-market layout costs. A cell ``[size x unit, maintenance,
-weight]`` is shared by every row of one size in one market and re-priced once per sweep.
+Cross positions are rows of flat columns (market number, size, cash, the size's *cell*), laid
+out in one contiguous block per domain, so a full sweep walks the domains in one loop and
+totals each one over its own rows: no per-row scatter into the domain totals, which is what
+a per-market layout costs. A cell (``size x unit``, maintenance, weight) is shared by every
+row of one size in one market and re-priced once per pricing. A row keeps no total of its
+own: its contribution (weighted PnL less maintenance at the stored unit) is computed from its
+cash and its cell whenever it is needed, so a sweep writes one total per domain, not a
+number per row. The loops are written for the compiled build (native locals, attributes of
+compiled classes, no per-row objects): integers stay exact in both builds, since a compiled
+``int`` only leaves its unboxed fast path for values beyond 2^62.
+
 A full block moves to the end with room for half as many rows again (amortised O(1) per
 added row); the rows it leaves are zeroed. Once they are an eighth of the columns,
-``compact_if_due`` copies every block down, keeping its room: about 1 s at 429,031 rows
-(W5), so it never runs inside a command; the sequencer calls ``Engine.maintain()`` when
-idle. Left alone, the abandoned rows stay below twice the live blocks' room (each move
-leaves a block two thirds the size of the next), so memory stays bounded and a full sweep
-scans at most three times the rows it needs. Isolated positions,
-each its own domain, stay per-market columns. Per market, ``where`` maps a domain to its
-cross row, which a per-market tick gathers.
+``compact_if_due`` copies every block down, keeping its room (it walks every row, so it
+never runs inside a command; the sequencer calls ``Engine.maintain()`` when idle). Left
+alone, the abandoned rows stay below twice the live blocks' room (each move leaves a block
+two thirds the size of the next), so memory stays bounded; a sweep visits live rows only.
+Isolated positions, each its own domain, stay per-market columns. Per market, ``where``
+maps a domain to its cross row, which a per-market tick gathers.
 
 ``Perp`` calls ``changed(pos)`` after every change to a position record (fills, funding,
 liquidation steps, ADL, halt settlement, margin adjustment, mode change): O(1), the row is
@@ -24,9 +28,9 @@ moves by the difference at the stored mark.
 
 Collateral is not copied: a domain's ``free + reserved`` balance and its weighted spot and
 prediction holdings are read from the ledger itself when health is asked for. All are
-never negative, so only a domain whose surplus plus free balance is negative (one C-level
-pass over all domains) needs the rest, and deposits, transfers, withdrawals and spot or
-prediction fills need no hook.
+never negative, so only a domain whose surplus is negative needs its free balance, and only
+one whose surplus plus free balance is negative needs the rest; deposits, transfers,
+withdrawals and spot or prediction fills need no hook.
 
 - ``sweep(ts)``: every market re-priced (marks moved everywhere);
 - ``update_market(m, ts)``: only market ``m`` re-priced; its holders' surplus moves by the
@@ -40,10 +44,10 @@ collateral assets takes the engine's own path.
 
 from __future__ import annotations
 
-from collections import deque
-from itertools import compress, repeat
-from operator import add, lt, sub
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
+
+from mypy_extensions import mypyc_attr
 
 from .margin import BPS, MarginTier
 
@@ -57,12 +61,6 @@ __all__ = ["MarginIndex"]
 _CROSS = "cross"
 
 
-def _free_of(bal: dict[str, Balance], asset: str | None) -> int:
-    """A domain's free balance of its one cross asset (0 without one, or without an entry)."""
-    b = bal.get(asset) if asset else None
-    return 0 if b is None else b.free
-
-
 def _mm(tiers: list[MarginTier], notional: int) -> int:
     for cap, _im, mm in tiers:
         if cap == 0 or notional <= cap:
@@ -70,16 +68,65 @@ def _mm(tiers: list[MarginTier], notional: int) -> int:
     return 0  # pragma: no cover - the last cap is 0
 
 
+@mypyc_attr(acyclic=True)
+class _Cell:
+    """One size in one market at ``unit``: ``su`` = size x unit, maintenance ``mm``, weight ``w``.
+
+    ``was_su`` / ``was_mm`` are the values of the pricing before the last, so a tick moves
+    each row's domain by the difference without a per-row total. Only ints: acyclic.
+    """
+
+    __slots__ = ("su", "mm", "w", "was_su", "was_mm")
+
+    def __init__(self, su: int, mm: int, w: int) -> None:
+        self.su = su
+        self.mm = mm
+        self.w = w
+        self.was_su = su
+        self.was_mm = mm
+
+
+def _x(cash: int, cell: _Cell) -> int:
+    """A cross row's weighted PnL less maintenance at its cell's unit."""
+    p = cash + cell.su
+    if p > 0:
+        p = p * cell.w // BPS
+    return p - cell.mm
+
+
+class _Dom:
+    """One margin domain: its ledger account, its block of cross rows and their surplus.
+
+    ``bal`` is the ledger's own dict of the account's entries (read, never written).
+    ``asset`` is the one collateral asset of its cross rows: "" none, None several.
+    """
+
+    __slots__ = ("name", "acct", "bal", "assets", "asset", "surplus", "start", "stop", "room")
+
+    def __init__(self, name: str, acct: Account) -> None:
+        self.name = name
+        self.acct = acct
+        self.bal: dict[str, Balance] = acct.bal
+        self.assets: dict[str, int] = {}  # cross rows per collateral asset
+        self.asset: str | None = ""
+        # Σ (weighted PnL - maintenance) of the cross rows at the stored units: the domain
+        # is below maintenance iff this + collateral + holdings < 0
+        self.surplus = 0
+        self.start = 0  # its block: live rows start..stop, spare ones up to start + room
+        self.stop = 0
+        self.room = 0
+
+
 class _Market:
     """One market: its pricing, its cross rows' places, its isolated positions as columns.
 
-    A row (cross or isolated) refers to its size's *cell* ``[size x unit, maintenance,
-    weight]`` at ``unit``, shared by every row of that size in the market, so re-pricing
-    computes once per distinct size, and a row's pass reads its cash and a cell (few, hot
-    in the CPU cache) instead of three objects allocated at different times. ``n`` counts
-    the rows per size; a cell with no row left is dropped at the next pricing. ``cache`` is maintenance per
-    |size| at ``unit``. ``i_row`` maps a domain number to its isolated row; a removed row
-    is swapped with the last one, so every change is O(1).
+    A row (cross or isolated) refers to its size's cell at ``unit``, shared by every row of
+    that size in the market, so re-pricing computes once per distinct size, and a row's pass
+    reads its cash and a cell (few, hot in the CPU cache) instead of three objects allocated
+    at different times. ``n`` counts the rows per size; a cell with no row left is dropped
+    at the next pricing. ``cache`` is maintenance per |size| at ``unit``. ``i_row`` maps a
+    domain number to its isolated row; a removed row is swapped with the last one, so every
+    change is O(1).
     """
 
     __slots__ = (
@@ -109,7 +156,7 @@ class _Market:
         self.asset = asset
         self.unit = 0  # mark x tick at the last pricing (0 before any)
         self.cache: dict[int, int] = {}
-        self.cells: dict[int, list[int]] = {}
+        self.cells: dict[int, _Cell] = {}
         self.n: dict[int, int] = {}
         self.where: dict[int, int] = {}  # domain -> its cross row
         self.i_row: dict[int, int] = {}
@@ -118,10 +165,10 @@ class _Market:
         self.i_cash: list[int] = []
         self.i_margin: list[int] = []
         self.i_base: list[int] = []  # margin + cash
-        self.i_cell: list[list[int]] = []
+        self.i_cell: list[_Cell] = []
         self.under: set[int] = set()  # isolated positions below maintenance at ``unit``
 
-    def move(self, old: int | None, size: int) -> list[int]:
+    def move(self, old: int | None, size: int) -> _Cell:
         """A row's size went from ``old`` (None: a new row) to ``size``: the cell of ``size``.
 
         A cell left with no row stays until the next pricing drops it, so a size that comes
@@ -136,7 +183,7 @@ class _Market:
             mm = self.cache.get(a)
             if mm is None:
                 mm = self.cache[a] = _mm(self.tiers, a * self.unit)
-            cell = self.cells[size] = [size * self.unit, mm, self.weight]
+            cell = self.cells[size] = _Cell(size * self.unit, mm, self.weight)
             n[size] = 1
         else:
             n[size] += 1
@@ -155,15 +202,13 @@ class _Market:
             mm = cache.get(a)
             if mm is None:
                 mm = cache[a] = _mm(tiers, a * unit)
-            cell[0] = size * unit
-            cell[1] = mm
+            cell.was_su = cell.su
+            cell.was_mm = cell.mm
+            cell.su = size * unit
+            cell.mm = mm
         self.cache = cache
-        self.under = {i for i, b, (su, mm, _w) in zip(self.i_dom, self.i_base, self.i_cell, strict=True) if b + su < mm}
-
-
-def _scatter(total: list[int], dom: list[int], x: list[int]) -> None:
-    """``total[dom[j]] += x[j]`` for every j, as C-level maps (``dom`` has no repeats)."""
-    deque(map(total.__setitem__, dom, map(add, map(total.__getitem__, dom), x)), maxlen=0)
+        # the columns have one length; strict= would keep the compiled build from looping natively
+        self.under = {i for i, b, k in zip(self.i_dom, self.i_base, self.i_cell) if b + k.su < k.mm}  # noqa: B905
 
 
 def _pop(row: dict[int, int], r: int, cols: list[list[Any]], dom: list[int]) -> None:
@@ -178,8 +223,8 @@ def _pop(row: dict[int, int], r: int, cols: list[list[Any]], dom: list[int]) -> 
 
 
 # a spare or abandoned cross row: no size, no cash, this cell: it prices to 0
-_ZERO = [0, 0, 0]
-_ZEROS = (0, 0, 0, _ZERO, 0)  # per column of ``MarginIndex._cols()``
+_ZERO = _Cell(0, 0, 0)
+_ZEROS = (0, 0, 0, _ZERO)  # per column of ``MarginIndex._cols()``
 
 
 class MarginIndex:
@@ -188,24 +233,14 @@ class MarginIndex:
     def __init__(self, eng: Engine) -> None:
         """Built from the engine's current state, unpriced (call ``sweep(ts)`` to price it)."""
         self.eng = eng
-        self.names: list[str] = []
         self.number: dict[str, int] = {}
-        self.accts: list[Account] = []
-        self.frees: list[dict[str, Balance]] = []  # each domain's ledger entries (the ledger's own dict)
-        self.assets: list[dict[str, int]] = []  # cross records per collateral asset
-        self.asset: list[str | None] = []  # the one cross collateral asset; "" none; None several
-        self.multi: set[int] = set()
-        # Σ (weighted PnL - maintenance) of the domain's cross rows at the stored units:
-        # the domain is below maintenance iff this + collateral + holdings < 0
-        self.surplus: list[int] = []
-        self.block: list[slice] = []  # each domain's live cross rows
-        self.room: list[int] = []  # each domain's block length (live rows + spare ones)
+        self.doms: list[_Dom] = []
+        self.multi: set[int] = set()  # domains with cross rows in several collateral assets
         # the cross rows, in blocks
         self.mk: list[int] = []  # market number
         self.size: list[int] = []
         self.cash: list[int] = []
-        self.cell: list[list[int]] = []
-        self.xs: list[int] = []  # weighted PnL - maintenance at the stored unit
+        self.cell: list[_Cell] = []
         self.abandoned = 0
         self.cols: dict[str, _Market] = {}
         self.by_no: list[_Market] = []
@@ -213,11 +248,12 @@ class MarginIndex:
         for mid in perp.markets:
             self.add_market(mid)
         # each domain's cross rows appended as one block, exactly full (what ``changed`` would
-        # write, without a block slice per row); isolated records through ``changed``
-        mk, sizes, cashes, cells, xs, surplus = self.mk, self.size, self.cash, self.cell, self.xs, self.surplus
+        # write, without a block move per row); isolated records through ``changed``
+        mk, sizes, cashes, cells = self.mk, self.size, self.cash, self.cell
         for aid, recs in perp.domains.items():
             i = self._domain(aid)
-            start = len(mk)
+            d = self.doms[i]
+            d.start = len(mk)
             for pos in recs.values():
                 if pos.mode != _CROSS:
                     self.changed(pos)
@@ -225,18 +261,15 @@ class MarginIndex:
                 c = self.cols[pos.market_id]
                 size, cash = pos.size, pos.cash
                 cell = c.move(None, size)
-                p = cash + cell[0]
-                x = (p * cell[2] // BPS if p > 0 else p) - cell[1]
                 c.where[i] = len(mk)
                 mk.append(c.no)
                 sizes.append(size)
                 cashes.append(cash)
                 cells.append(cell)
-                xs.append(x)
-                surplus[i] += x
-                self._count(i, c.asset, 1)
-            self.block[i] = slice(start, len(mk))
-            self.room[i] = len(mk) - start
+                d.surplus += _x(cash, cell)
+                self._count(d, i, c.asset, 1)
+            d.stop = len(mk)
+            d.room = d.stop - d.start
 
     # -- maintenance (called by Perp) ----------------------------------------------------------
 
@@ -246,20 +279,12 @@ class MarginIndex:
         self.by_no.append(c)
 
     def _domain(self, account: str) -> int:
-        i = self.number[account] = len(self.names)
-        self.names.append(account)
-        acct = self.eng.accounts[account]
-        self.accts.append(acct)
-        self.frees.append(acct.bal)
-        self.assets.append({})
-        self.asset.append("")
-        self.surplus.append(0)
-        self.block.append(slice(0, 0))
-        self.room.append(0)
+        i = self.number[account] = len(self.doms)
+        self.doms.append(_Dom(account, self.eng.accounts[account]))
         return i
 
-    def _count(self, i: int, asset: str, step: int) -> None:
-        counts = self.assets[i]
+    def _count(self, d: _Dom, i: int, asset: str, step: int) -> None:
+        counts = d.assets
         n = counts.get(asset, 0) + step
         if n:
             counts[asset] = n
@@ -268,10 +293,10 @@ class MarginIndex:
         else:
             del counts[asset]
         if len(counts) > 1:
-            self.asset[i] = None
+            d.asset = None
             self.multi.add(i)
         else:
-            self.asset[i] = next(iter(counts), "")
+            d.asset = next(iter(counts), "")
             self.multi.discard(i)
 
     def changed(self, pos: Position) -> None:
@@ -285,26 +310,29 @@ class MarginIndex:
             g = c.where.get(i)
             if g is None:
                 g = self._add_cross(c, i)
+            # the row's part of the surplus before and after: _x, inline (every fill comes here;
+            # two calls would cost the interpreted build a seventh of this method)
+            cell = self.cell[g]
+            p = self.cash[g] + cell.su
+            if p > 0:
+                p = p * cell.w // BPS
+            was = p - cell.mm
             old = self.size[g]
             if old != size:
-                cell = c.cells.get(size)
-                if cell is None:
-                    cell = c.move(old, size)
+                new = c.cells.get(size)
+                if new is None:
+                    new = c.move(old, size)
                 else:  # c.move's common case, inline
                     n = c.n
                     n[old] -= 1
                     n[size] += 1
-                self.cell[g] = cell
+                cell = self.cell[g] = new
                 self.size[g] = size
-            else:
-                cell = self.cell[g]
-            su, mm, w = cell
-            p = cash + su
-            x = (p * w // BPS if p > 0 else p) - mm
-            xs = self.xs
-            self.surplus[i] += x - xs[g]
-            xs[g] = x
             self.cash[g] = cash
+            p = cash + cell.su
+            if p > 0:
+                p = p * cell.w // BPS
+            self.doms[i].surplus += p - cell.mm - was
             return
         r = c.i_row.get(i)
         if r is None:
@@ -314,14 +342,14 @@ class MarginIndex:
             c.i_size[r] = size
         c.i_cash[r], c.i_margin[r] = cash, pos.margin
         c.i_base[r] = base = pos.margin + cash
-        su, mm, _w = c.i_cell[r]
-        if base + su < mm:
+        cell = c.i_cell[r]
+        if base + cell.su < cell.mm:
             c.under.add(i)
         else:
             c.under.discard(i)
 
     def _cols(self) -> tuple[list[Any], ...]:
-        return self.mk, self.size, self.cash, self.cell, self.xs
+        return self.mk, self.size, self.cash, self.cell
 
     def _add_cross(self, c: _Market, i: int) -> int:
         if i in c.i_row:  # the mode changed (only ever with nothing in the record)
@@ -329,21 +357,21 @@ class MarginIndex:
             c.n[c.i_size[r]] -= 1
             _pop(c.i_row, r, [c.i_dom, c.i_size, c.i_cash, c.i_margin, c.i_base, c.i_cell], c.i_dom)
             c.under.discard(i)
-        b = self.block[i]
-        if b.stop - b.start == self.room[i]:
-            b = self._move(i)
-        g: int = b.stop
-        self.block[i] = slice(b.start, g + 1)
+        d = self.doms[i]
+        if d.stop - d.start == d.room:
+            self._move(d, i)
+        g = d.stop
+        d.stop = g + 1
         self.mk[g] = c.no
-        self.cell[g] = c.move(None, 0)  # size, cash and xs are 0
+        self.cell[g] = c.move(None, 0)  # size and cash are 0: the row adds 0
         c.where[i] = g
-        self._count(i, c.asset, 1)
+        self._count(d, i, c.asset, 1)
         return g
 
-    def _move(self, i: int) -> slice:
+    def _move(self, d: _Dom, i: int) -> None:
         """Domain ``i``'s block is full: copy it to the end with room for half as many again."""
-        b = self.block[i]
-        room = self.room[i]
+        b = slice(d.start, d.stop)
+        room = d.room
         grown = room + (room >> 1 or 1)
         start = len(self.mk)
         for col, zero in zip(self._cols(), _ZEROS, strict=True):
@@ -354,14 +382,13 @@ class MarginIndex:
         for g in range(start, start + room):
             by_no[self.mk[g]].where[i] = g
         self.abandoned += room
-        self.room[i] = grown
-        moved = self.block[i] = slice(start, start + room)
-        return moved
+        d.room = grown
+        d.start, d.stop = start, start + room
 
     def compact_if_due(self) -> bool:
         """Compact once abandoned rows are an eighth of the columns; whether it did.
 
-        Not called by commands: a compaction walks every row (about 1 s at W5's size).
+        Not called by commands: a compaction walks every row (about half a second at W5's size).
         ``Engine.maintain`` calls it, between commands.
         """
         if self.abandoned * 8 <= len(self.mk):
@@ -375,24 +402,25 @@ class MarginIndex:
         fresh: tuple[list[Any], ...] = tuple([] for _ in cols)
         by_no = self.by_no
         mk = self.mk
-        for i, (b, room) in enumerate(zip(self.block, self.room, strict=True)):
+        for i, d in enumerate(self.doms):
+            b = slice(d.start, d.stop)
             start = len(fresh[0])
             for old, new, zero in zip(cols, fresh, _ZEROS, strict=True):
                 new.extend(old[b])
-                new.extend(repeat(zero, room - (b.stop - b.start)))
-            for j, g in enumerate(range(b.start, b.stop)):
+                new.extend(repeat(zero, d.room - (d.stop - d.start)))
+            for j, g in enumerate(range(d.start, d.stop)):
                 by_no[mk[g]].where[i] = start + j
-            self.block[i] = slice(start, start + b.stop - b.start)
-        self.mk, self.size, self.cash, self.cell, self.xs = fresh
+            d.start, d.stop = start, start + d.stop - d.start
+        self.mk, self.size, self.cash, self.cell = fresh
         self.abandoned = 0
 
     def _add_isolated(self, c: _Market, i: int) -> int:
         g = c.where.pop(i, None)
         if g is not None:
-            self.surplus[i] -= self.xs[g]
+            d = self.doms[i]
+            d.surplus -= _x(self.cash[g], self.cell[g])
             c.n[self.size[g]] -= 1
-            b = self.block[i]
-            last = b.stop - 1
+            last = d.stop - 1
             cols = self._cols()
             if g != last:
                 for col in cols:
@@ -400,8 +428,8 @@ class MarginIndex:
                 self.by_no[self.mk[g]].where[i] = g
             for col, zero in zip(cols, _ZEROS, strict=True):
                 col[last] = zero
-            self.block[i] = slice(b.start, last)
-            self._count(i, c.asset, -1)
+            d.stop = last
+            self._count(d, i, c.asset, -1)
         r = c.i_row[i] = len(c.i_dom)
         c.i_dom.append(i)
         for col in (c.i_size, c.i_cash, c.i_margin, c.i_base):
@@ -428,27 +456,34 @@ class MarginIndex:
         """Every market priced at its given mark x tick; totals computed afresh."""
         for mid, c in self.cols.items():
             c.price(units[mid])
-        xs = self.xs = [
-            (p * w // BPS if (p := cash + su) > 0 else p) - mm
-            for cash, (su, mm, w) in zip(self.cash, self.cell, strict=True)
-        ]
-        self.surplus = list(map(sum, map(xs.__getitem__, self.block)))
+        cash, cells = self.cash, self.cell
+        for d in self.doms:
+            total = 0
+            a, b = d.start, d.stop
+            # zip of the block's slices: as fast as indexing compiled, a seventh faster interpreted
+            for ca, cell in zip(cash[a:b], cells[a:b]):  # noqa: B905 - one length; strict= is not compiled natively
+                p = ca + cell.su  # _x, inline: a call per row costs the interpreted loop a sixth more
+                if p > 0:
+                    p = p * cell.w // BPS
+                total += p - cell.mm
+            d.surplus = total
         return self.liquidatable(ts)
 
     def update_market(self, market_id: str, ts: int) -> list[tuple[str, str]]:
         """Market ``market_id`` re-priced at ``ts`` (its mark moved): only its holders' totals change."""
         c = self.cols[market_id]
         c.price(self._unit(market_id, ts))
-        rows = list(c.where.values())
-        cells = map(self.cell.__getitem__, rows)
-        new = [
-            (p * w // BPS if (p := cash + su) > 0 else p) - mm
-            for cash, (su, mm, w) in zip(map(self.cash.__getitem__, rows), cells, strict=True)
-        ]
-        xs = self.xs
-        diff = list(map(sub, new, map(xs.__getitem__, rows)))
-        deque(map(xs.__setitem__, rows, new), maxlen=0)
-        _scatter(self.surplus, list(c.where), diff)
+        cash, cells, doms = self.cash, self.cell, self.doms
+        for i, g in c.where.items():
+            cell = cells[g]
+            ca = cash[g]
+            p = ca + cell.su
+            if p > 0:
+                p = p * cell.w // BPS
+            q = ca + cell.was_su
+            if q > 0:
+                q = q * cell.w // BPS
+            doms[i].surplus += p - cell.mm - (q - cell.was_mm)
         return self.liquidatable(ts)
 
     def liquidatable(self, ts: int) -> list[tuple[str, str]]:
@@ -458,45 +493,49 @@ class MarginIndex:
         """
         eng = self.eng
         perp = eng.perp
-        names, accts, asset = self.names, self.accts, self.asset
-        out: list[tuple[str, str]] = []
-        # free balances, reservations and holdings are >= 0: only a domain whose surplus plus its
-        # free balance is negative needs the rest (one C-level pass over every domain)
-        surplus = self.surplus
-        free = map(_free_of, self.frees, asset)
-        short = compress(range(len(surplus)), map(lt, map(add, surplus, free), repeat(0)))
         weights = perp.weights
-        for i in short:
-            a = asset[i]
-            if not a:  # several assets: below
+        out: list[tuple[str, str]] = []
+        # free balances, reservations and holdings are >= 0: a domain needs its free balance
+        # only when its surplus is negative, and the rest only when that does not cover it
+        for d in self.doms:
+            x = d.surplus
+            if x >= 0:
                 continue
-            acct = accts[i]
-            x = surplus[i] + acct.held(a)
-            if x < 0 and (not weights or x + perp.holdings_value(eng, acct, a) < 0):
-                out.append((names[i], ""))
+            a = d.asset
+            if not a:  # "": no cross row; None: several assets (below)
+                continue
+            b = d.bal.get(a)
+            if b is not None:
+                x += b.free
+                if x >= 0:
+                    continue
+                x += b.reserved
+            if x < 0 and (not weights or x + perp.holdings_value(eng, d.acct, a) < 0):
+                out.append((d.name, ""))
+        doms = self.doms
         for mid, c in self.cols.items():
-            out += [(names[i], mid) for i in c.under]
+            out += [(doms[i].name, mid) for i in c.under]
         for i in self.multi:
-            aid = names[i]
-            for a in self.assets[i]:
-                eq, _, mm = perp.cross_margin(eng, aid, a, ts)
+            d = doms[i]
+            for a in d.assets:
+                eq, _, mm = perp.cross_margin(eng, d.name, a, ts)
                 if eq < mm:
-                    out.append((aid, ""))
+                    out.append((d.name, ""))
                     break
         return sorted(out)
 
     def health(self) -> tuple[dict[str, int], dict[str, list[str]]]:
         """({account: cross weighted PnL - maintenance}, {market: isolated under}) (for tests)."""
-        names = self.names
-        totals = {names[i]: x for i, x in enumerate(self.surplus)}
-        return totals, {mid: sorted(names[i] for i in c.under) for mid, c in self.cols.items()}
+        doms = self.doms
+        totals = {d.name: d.surplus for d in doms}
+        return totals, {mid: sorted(doms[i].name for i in c.under) for mid, c in self.cols.items()}
 
     def rows(self) -> dict[str, tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int, int]]]]:
         """Per market, the rows by account id (tests compare a kept index with a fresh one)."""
-        names, size, cash = self.names, self.size, self.cash
+        doms, size, cash = self.doms, self.size, self.cash
         out = {}
         for mid, c in self.cols.items():
-            x = {names[d]: (size[g], cash[g]) for d, g in c.where.items()}
-            i = {names[d]: (s, ca, g) for d, s, ca, g in zip(c.i_dom, c.i_size, c.i_cash, c.i_margin, strict=True)}
+            x = {doms[d].name: (size[g], cash[g]) for d, g in c.where.items()}
+            i = {doms[d].name: (s, ca, g) for d, s, ca, g in zip(c.i_dom, c.i_size, c.i_cash, c.i_margin, strict=True)}
             out[mid] = (x, i)
         return out

@@ -18,34 +18,38 @@ from .perp_helpers import FAST, USD, perp_spec
 TS = 50_000
 
 
-def _random_engine(rng: random.Random, n_markets: int, n_domains: int) -> Engine:
+def _random_engine(rng: random.Random, n_markets: int, n_domains: int, scale: int = 1) -> Engine:
+    """Random domains over ``n_markets`` perps; ``scale`` multiplies every tick, cap and balance."""
     eng = Engine(FAST)
     mids = [f"P{i}" for i in range(n_markets)]
     for mid in mids:
         eng.apply(
             perp_spec(
-                mid, collateral_weight_bps=rng.choice([0, 5_000, 10_000]), margin_tiers="5000:1000:500,0:2500:1200"
+                mid,
+                tick_size=scale,
+                collateral_weight_bps=rng.choice([0, 5_000, 10_000]),
+                margin_tiers=f"{5_000 * scale}:1000:500,0:2500:1200",
             )
         )
         pm = eng.perp.markets[mid]
         pm.oracle, pm.oracle_ts = rng.randint(50, 150), TS
         pm.trades = [rng.randint(50, 150)]
     # spot holdings count at mid x 50 %: the index reads them from the ledger
-    eng.apply(C.LaunchMarket(1, "S-USD", "spot", "S", USD, 1, 1, 1, 0, 0, 0, "0xdep", collateral_weight_bps=5_000))
-    eng.apply(C.DepositCredit(1, "mm-usd", "mm", USD, 10**6))
+    eng.apply(C.LaunchMarket(1, "S-USD", "spot", "S", USD, scale, 1, 1, 0, 0, 0, "0xdep", collateral_weight_bps=5_000))
+    eng.apply(C.DepositCredit(1, "mm-usd", "mm", USD, 10**6 * scale))
     eng.apply(C.DepositCredit(1, "mm-s", "mm", "S", 10**6))
     eng.apply(C.PlaceOrder(1, "mm", "S-USD", "buy", 90, 10))
     eng.apply(C.PlaceOrder(1, "mm", "S-USD", "sell", 110, 10))
     for d in range(n_domains):
         aid = f"d{d}"
         acct = eng._account(aid)
-        acct.entry(USD).free = rng.choice([0, 500, 5_000])
+        acct.entry(USD).free = rng.choice([0, 500, 5_000]) * scale
         acct.entry("S").free = rng.choice([0, 0, 10, 100])
         for mid in rng.sample(mids, min(3, n_markets)):
             pos = Position(aid, mid, rng.choice(["cross", "cross", "isolated"]))
             pos.size = rng.randint(-100, 100)
-            pos.cash = -pos.size * rng.randint(50, 150)
-            pos.margin = rng.choice([0, 1_000]) if pos.mode == "isolated" else 0
+            pos.cash = -pos.size * rng.randint(50, 150) * scale
+            pos.margin = rng.choice([0, 1_000]) * scale if pos.mode == "isolated" else 0
             eng.perp.domains.setdefault(aid, {})[mid] = pos
             eng.perp.markets[mid].holders[aid] = pos
     return eng
@@ -63,6 +67,28 @@ def test_full_sweep_and_per_market_updates_match_the_engine() -> None:
             pm.oracle = max(1, pm.oracle + rng.randint(-60, 60))
             pm.trades = [pm.oracle]
             assert idx.update_market(mid, TS) == eng.perp.under_maintenance(eng, TS)
+
+
+def test_values_beyond_64_bits_are_exact() -> None:
+    # a collateral with 18 decimals: sizes x marks x ticks and balances near 10**22, far past
+    # the compiled build's unboxed ints (2**62), so its sums take the exact big-int path
+    rng = random.Random(7)
+    for _ in range(10):
+        eng = _random_engine(rng, 4, 100, scale=10**18)
+        assert max(abs(p.cash) for pm in eng.perp.markets.values() for p in pm.holders.values()) > 2**64
+        idx = MarginIndex(eng)
+        found = idx.sweep(TS)
+        assert found == eng.perp.under_maintenance(eng, TS)
+        assert found  # some domains are below maintenance: a real comparison
+        for _ in range(5):
+            mid = f"P{rng.randrange(4)}"
+            pm = eng.perp.markets[mid]
+            pm.oracle = max(1, pm.oracle + rng.randint(-60, 60))
+            pm.trades = [pm.oracle]
+            assert idx.update_market(mid, TS) == eng.perp.under_maintenance(eng, TS)
+        fresh = MarginIndex(eng)
+        assert fresh.reprice(idx.units(), TS) == idx.liquidatable(TS)
+        assert fresh.health() == idx.health()
 
 
 def test_kept_index_through_growing_blocks_compaction_and_mode_changes() -> None:
