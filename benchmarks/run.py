@@ -146,7 +146,8 @@ def run_w5() -> dict[str, Any]:
     r = worker(["-m", "benchmarks.w5"])
     print(
         f"W5 liquidation sweep, {r['accounts']:,} accounts x 5 positions over {r['markets']} markets, "
-        f"opened through Engine.apply ({r['liquidatable_after_move']:,} liquidatable after the mark move)"
+        f"opened through Engine.apply ({r['liquidatable_after_move']:,} liquidatable after the mark move), "
+        f"our {r['build']} build"
     )
     print(
         f"  full sweep (each a median of {r['reps']}, taking turns): naive {r['naive_full_s'] * 1e3:,.0f} ms, "
@@ -170,6 +171,7 @@ def run_w5() -> dict[str, Any]:
     )
     return {
         "w5_accounts": r["accounts"],
+        "w5_engine_build": r["build"],
         "w5_naive_full_ms": round(r["naive_full_s"] * 1e3, 1),
         "w5_fast_full_ms": round(r["fast_full_s"] * 1e3, 1),
         "w5_full_ratio": round(r["full_ratio"], 2),

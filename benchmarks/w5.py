@@ -233,7 +233,7 @@ def main() -> None:
     ts += 3_000
     eng.apply(C.OraclePrice(ts, tick_mid, 790, SRC))
     naive_tick_s, naive_tick, fast_tick_s, fast_tick = in_turn(
-        lambda: perp.under_maintenance(eng, ts), lambda: idx.update_market(tick_mid, ts), opts.reps
+        lambda: perp.under_maintenance(eng, ts), lambda: idx.update_market(eng, tick_mid, ts), opts.reps
     )
     assert fast_tick == naive_tick, "per-tick update differs from the naive sweep"
     # the index's longest single step: a compaction, which copies every domain's block down
@@ -241,11 +241,12 @@ def main() -> None:
     rows_before = idx.rows()
     compact_s, _ = timed(idx._compact, 1)
     assert idx.rows() == rows_before, "compaction changed the index"
-    assert idx.update_market(tick_mid, ts) == naive_tick, "the compacted index prices differently"
+    assert idx.update_market(eng, tick_mid, ts) == naive_tick, "the compacted index prices differently"
     print(
         json.dumps(
             {
                 "accounts": opts.accounts,
+                "build": "native" if markets.engine.NATIVE else "interpreted",
                 "reps": opts.reps,
                 "markets": N_MARKETS,
                 "positions": sum(len(pm.holders) for pm in perp.markets.values()),

@@ -880,7 +880,7 @@ class Engine:
         eng.last_ts = snap["last_ts"]
         eng.next_order_id = snap["next_order_id"]
         eng.next_trade_id = snap["next_trade_id"]
-        eng.accounts = {}
+        eng.accounts.clear()  # the same dict for the engine's life (the margin index holds it)
         for aid, a in snap["accounts"].items():
             acct = Account(aid)
             acct.bal = {intern(k): Balance(free, reserved) for k, (free, reserved) in a["balances"].items()}

@@ -285,7 +285,7 @@ class Perp:
 
     def sweep(self, eng: Engine, ts: int) -> list[tuple[str, str]]:
         """Every domain below maintenance at ``ts``, from the kept index; equals ``under_maintenance``."""
-        return self.margin_index(eng).sweep(ts)
+        return self.margin_index(eng).sweep(eng, ts)
 
     def position(self, account: str, market_id: str) -> Position | None:
         """The domain's record in a perp market, if any. Treat it as read-only."""

@@ -32,10 +32,10 @@ never negative, so only a domain whose surplus is negative needs its free balanc
 one whose surplus plus free balance is negative needs the rest; deposits, transfers,
 withdrawals and spot or prediction fills need no hook.
 
-- ``sweep(ts)``: every market re-priced (marks moved everywhere);
-- ``update_market(m, ts)``: only market ``m`` re-priced; its holders' surplus moves by the
+- ``sweep(eng, ts)``: every market re-priced (marks moved everywhere);
+- ``update_market(eng, m, ts)``: only market ``m`` re-priced; its holders' surplus moves by the
   difference between the new and the old contribution;
-- ``liquidatable(ts)``: the domains below maintenance at the prices last applied.
+- ``liquidatable(eng, ts)``: the domains below maintenance at the prices last applied.
 
 The integers are exactly ``Perp.cross_margin`` / ``Perp.isolated_margin``'s (tests check
 the result against ``Perp.under_maintenance``). A domain with cross positions in several
@@ -231,8 +231,14 @@ class MarginIndex:
     """Maintenance health of every domain; ``liquidatable()`` equals ``Perp.under_maintenance``."""
 
     def __init__(self, eng: Engine) -> None:
-        """Built from the engine's current state, unpriced (call ``sweep(ts)`` to price it)."""
-        self.eng = eng
+        """Built from the engine's current state, unpriced (call ``sweep(eng, ts)`` to price it).
+
+        It keeps the engine's account and perp market dicts, never the engine itself: the
+        engine holds the index, and a reference back would make a cycle that only the
+        garbage collector could free (runtime.py). Whatever needs the engine takes it.
+        """
+        self.accounts = eng.accounts
+        self.perp_markets = eng.perp.markets
         self.number: dict[str, int] = {}
         self.doms: list[_Dom] = []
         self.multi: set[int] = set()  # domains with cross rows in several collateral assets
@@ -274,13 +280,13 @@ class MarginIndex:
     # -- maintenance (called by Perp) ----------------------------------------------------------
 
     def add_market(self, market_id: str) -> None:
-        pm = self.eng.perp.markets[market_id]
+        pm = self.perp_markets[market_id]
         c = self.cols[market_id] = _Market(len(self.by_no), pm.tiers, pm.weight_bps, pm.collateral)
         self.by_no.append(c)
 
     def _domain(self, account: str) -> int:
         i = self.number[account] = len(self.doms)
-        self.doms.append(_Dom(account, self.eng.accounts[account]))
+        self.doms.append(_Dom(account, self.accounts[account]))
         return i
 
     def _count(self, d: _Dom, i: int, asset: str, step: int) -> None:
@@ -439,8 +445,7 @@ class MarginIndex:
 
     # -- pricing -----------------------------------------------------------------------------
 
-    def _unit(self, market_id: str, ts: int) -> int:
-        eng = self.eng
+    def _unit(self, eng: Engine, market_id: str, ts: int) -> int:
         m = eng.markets[market_id]
         return (eng.perp.mark(eng.perp.markets[market_id], m, ts) or 0) * m.tick
 
@@ -448,11 +453,11 @@ class MarginIndex:
         """Each market's mark x tick at its last pricing."""
         return {mid: c.unit for mid, c in self.cols.items()}
 
-    def sweep(self, ts: int) -> list[tuple[str, str]]:
+    def sweep(self, eng: Engine, ts: int) -> list[tuple[str, str]]:
         """Every market re-priced at ``ts`` (marks moved everywhere); the liquidatable list."""
-        return self.reprice({mid: self._unit(mid, ts) for mid in self.cols}, ts)
+        return self.reprice(eng, {mid: self._unit(eng, mid, ts) for mid in self.cols}, ts)
 
-    def reprice(self, units: dict[str, int], ts: int) -> list[tuple[str, str]]:
+    def reprice(self, eng: Engine, units: dict[str, int], ts: int) -> list[tuple[str, str]]:
         """Every market priced at its given mark x tick; totals computed afresh."""
         for mid, c in self.cols.items():
             c.price(units[mid])
@@ -467,12 +472,12 @@ class MarginIndex:
                     p = p * cell.w // BPS
                 total += p - cell.mm
             d.surplus = total
-        return self.liquidatable(ts)
+        return self.liquidatable(eng, ts)
 
-    def update_market(self, market_id: str, ts: int) -> list[tuple[str, str]]:
+    def update_market(self, eng: Engine, market_id: str, ts: int) -> list[tuple[str, str]]:
         """Market ``market_id`` re-priced at ``ts`` (its mark moved): only its holders' totals change."""
         c = self.cols[market_id]
-        c.price(self._unit(market_id, ts))
+        c.price(self._unit(eng, market_id, ts))
         cash, cells, doms = self.cash, self.cell, self.doms
         for i, g in c.where.items():
             cell = cells[g]
@@ -484,14 +489,13 @@ class MarginIndex:
             if q > 0:
                 q = q * cell.w // BPS
             doms[i].surplus += p - cell.mm - (q - cell.was_mm)
-        return self.liquidatable(ts)
+        return self.liquidatable(eng, ts)
 
-    def liquidatable(self, ts: int) -> list[tuple[str, str]]:
+    def liquidatable(self, eng: Engine, ts: int) -> list[tuple[str, str]]:
         """Domains below maintenance at the stored prices, sorted like ``Perp.under_maintenance``.
 
         ``ts`` only serves the domains with several collateral assets, priced the engine's way.
         """
-        eng = self.eng
         perp = eng.perp
         weights = perp.weights
         out: list[tuple[str, str]] = []

@@ -7,6 +7,7 @@ from markets.engine import commands as C
 from markets.engine.book import Book, Order
 from markets.engine.engine import _walk
 
+from . import test_perp_codec
 from .conftest import assert_no_engine_cycles, watch_cycles
 from .native_flow import spot_and_binary_commands
 
@@ -113,16 +114,19 @@ def test_a_dropped_book_cuts_the_links_of_its_resting_orders() -> None:
 
 
 def test_a_dropped_engine_is_freed_by_reference_counting() -> None:
-    # given: an engine with resting spot and prediction orders, linked to each other in their levels
+    # given: engines with resting spot, prediction and perp orders (linked to each other in
+    # their levels) and a perp margin index
     watch_cycles()
-    eng = Engine()
-    for cmd in spot_and_binary_commands(600):
-        eng.apply(cmd)
-    orders = list(eng.orders.values())
-    assert {o.market_id for o in orders} == {"S-USD", "BIN"}
-    # when: the engine is dropped (as one replaced by a restore is)
-    del eng
-    # then: its books cut their orders' links, and reference counting freed everything else
+    engines = [Engine(), Engine(test_perp_codec.FAST)]
+    for eng, flow in zip(engines, (spot_and_binary_commands(600), test_perp_codec.sample_commands()), strict=True):
+        for cmd in flow:
+            eng.apply(cmd)
+    orders = [o for eng in engines for o in eng.orders.values()]
+    assert {o.market_id for o in orders} == {"S-USD", "BIN", "A-PERP"}
+    assert engines[1].perp.index is not None
+    # when: the engines are dropped (as one replaced by a restore is)
+    del engines, eng
+    # then: their books cut their orders' links, and reference counting freed everything else
     assert all(o.level is None and o.next is None for o in orders)
     del orders
     assert_no_engine_cycles()

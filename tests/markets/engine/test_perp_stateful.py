@@ -301,11 +301,11 @@ class PerpMachine(RuleBasedStateMachine):
         fresh = MarginIndex(eng)
         assert kept.rows() == fresh.rows()
         units = kept.units()
-        assert kept.liquidatable(ts) == fresh.reprice(units, ts)
+        assert kept.liquidatable(eng, ts) == fresh.reprice(eng, units, ts)
         assert kept.health() == fresh.health()
         # one market at a time (a mark tick each), then all at once
-        found = [kept.update_market(mid, ts) for mid in MARKETS][-1]
-        assert found == fresh.sweep(ts) == eng.perp.under_maintenance(eng, ts)
+        found = [kept.update_market(eng, mid, ts) for mid in MARKETS][-1]
+        assert found == fresh.sweep(eng, ts) == eng.perp.under_maintenance(eng, ts)
         assert kept.health() == fresh.health()
         if found:
             event("index:liquidatable")

@@ -60,13 +60,13 @@ def test_full_sweep_and_per_market_updates_match_the_engine() -> None:
     for _ in range(20):
         eng = _random_engine(rng, 5, 200)
         idx = MarginIndex(eng)
-        assert idx.sweep(TS) == eng.perp.under_maintenance(eng, TS)
+        assert idx.sweep(eng, TS) == eng.perp.under_maintenance(eng, TS)
         for _ in range(5):
             mid = f"P{rng.randrange(5)}"
             pm = eng.perp.markets[mid]
             pm.oracle = max(1, pm.oracle + rng.randint(-60, 60))
             pm.trades = [pm.oracle]
-            assert idx.update_market(mid, TS) == eng.perp.under_maintenance(eng, TS)
+            assert idx.update_market(eng, mid, TS) == eng.perp.under_maintenance(eng, TS)
 
 
 def test_values_beyond_64_bits_are_exact() -> None:
@@ -77,7 +77,7 @@ def test_values_beyond_64_bits_are_exact() -> None:
         eng = _random_engine(rng, 4, 100, scale=10**18)
         assert max(abs(p.cash) for pm in eng.perp.markets.values() for p in pm.holders.values()) > 2**64
         idx = MarginIndex(eng)
-        found = idx.sweep(TS)
+        found = idx.sweep(eng, TS)
         assert found == eng.perp.under_maintenance(eng, TS)
         assert found  # some domains are below maintenance: a real comparison
         for _ in range(5):
@@ -85,9 +85,9 @@ def test_values_beyond_64_bits_are_exact() -> None:
             pm = eng.perp.markets[mid]
             pm.oracle = max(1, pm.oracle + rng.randint(-60, 60))
             pm.trades = [pm.oracle]
-            assert idx.update_market(mid, TS) == eng.perp.under_maintenance(eng, TS)
+            assert idx.update_market(eng, mid, TS) == eng.perp.under_maintenance(eng, TS)
         fresh = MarginIndex(eng)
-        assert fresh.reprice(idx.units(), TS) == idx.liquidatable(TS)
+        assert fresh.reprice(eng, idx.units(), TS) == idx.liquidatable(eng, TS)
         assert fresh.health() == idx.health()
 
 
@@ -99,7 +99,7 @@ def test_kept_index_through_growing_blocks_compaction_and_mode_changes() -> None
     eng = _random_engine(rng, 8, 30)
     perp = eng.perp
     idx = MarginIndex(eng)
-    idx.sweep(TS)
+    idx.sweep(eng, TS)
     compactions = 0
     for step in range(1_500):
         aid, mid = f"d{rng.randrange(30)}", f"P{rng.randrange(8)}"
@@ -121,9 +121,9 @@ def test_kept_index_through_growing_blocks_compaction_and_mode_changes() -> None
         if step % 25 == 0:
             fresh = MarginIndex(eng)
             assert idx.rows() == fresh.rows()
-            assert idx.liquidatable(TS) == fresh.reprice(idx.units(), TS)
+            assert idx.liquidatable(eng, TS) == fresh.reprice(eng, idx.units(), TS)
             assert idx.health() == fresh.health()
-            assert idx.sweep(TS) == perp.under_maintenance(eng, TS)
+            assert idx.sweep(eng, TS) == perp.under_maintenance(eng, TS)
     assert compactions > 0
 
 
@@ -134,7 +134,7 @@ def test_maintain_compacts_between_commands_and_changes_no_state() -> None:
     perp = eng.perp
     # _random_engine writes positions around Perp, so the kept index is built afresh here
     idx = perp.index = MarginIndex(eng)
-    idx.sweep(TS)
+    idx.sweep(eng, TS)
     while idx.abandoned * 8 <= len(idx.mk):
         aid, mid = f"d{rng.randrange(30)}", f"P{rng.randrange(8)}"
         if mid not in perp.domains[aid]:
@@ -142,13 +142,13 @@ def test_maintain_compacts_between_commands_and_changes_no_state() -> None:
             perp.domains[aid][mid] = perp.markets[mid].holders[aid] = pos
             pos.size, pos.cash = 10, -1_000
             idx.changed(pos)
-    rows, health, swept, before = idx.rows(), idx.health(), idx.sweep(TS), eng.state_hash()
+    rows, health, swept, before = idx.rows(), idx.health(), idx.sweep(eng, TS), eng.state_hash()
     # when: the sequencer is idle and calls maintain
     assert eng.maintain() is True
     # then: the abandoned rows are gone, the index says the same, and the state is untouched
     assert idx.abandoned == 0
     assert idx.rows() == rows and idx.health() == health
-    assert idx.sweep(TS) == swept == perp.under_maintenance(eng, TS)
+    assert idx.sweep(eng, TS) == swept == perp.under_maintenance(eng, TS)
     assert swept  # the thin new records put some domains below maintenance: a real comparison
     assert eng.state_hash() == before
     # and a second call finds nothing to do
