@@ -65,6 +65,7 @@ class Order:
         "tif",
         "order_type",
         "hold",
+        "key",
     )
 
     def __init__(
@@ -104,6 +105,11 @@ class Order:
         # the owner's ledger entry of the asset ``reserved`` is held in (None: the order
         # reserves nothing, as a perp order): a fill or removal settles it without a lookup
         self.hold = hold
+        # the order id as one int object, the key the engine's dicts and sets of live orders
+        # use for it (read through Any-keyed aliases, so that the compiled build passes this
+        # object): compiled code boxes an int afresh at each use, and a dict must then compare
+        # a fresh key by value instead of by identity (callgrind: 6 % of a W3 order)
+        self.key: object = order_id
 
 
 class Level:

@@ -574,7 +574,7 @@ class Engine:
             base = m.base
             # settle fills in order; fee rules: docs/engine.md "Fees"
             accounts = self.accounts
-            orders = self.orders
+            orders: dict[Any, Order] = self.orders  # by Order.key
             tick = m.tick
             lot = m.lot
             tbps = m.taker_bps
@@ -658,9 +658,9 @@ class Engine:
                     )
                     trade_id += 1
                     if not mq:
-                        moid = o.order_id
-                        del orders[moid]
-                        del macct.orders[moid]
+                        del orders[o.key]
+                        mine: dict[Any, Order] = macct.orders  # by Order.key
+                        del mine[o.key]
                         if o.client_id:
                             del macct.live_client[o.client_id]
                 else:
@@ -694,8 +694,10 @@ class Engine:
                 oid, account, is_buy, price, rem, expiry, market_id, cid, size, new_need, taker_w, tif, order_type, pays
             )
             book.insert(o)
-            self.orders[oid] = o
-            acct.orders[oid] = o
+            live: dict[Any, Order] = self.orders  # by Order.key
+            live[o.key] = o
+            held_by: dict[Any, Order] = acct.orders
+            held_by[o.key] = o
             if cid:
                 acct.live_client[cid] = oid
         else:

@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from . import commands as C
 from . import events as E
-from .book import EXPIRED, Order
+from .book import EXPIRED, STP_BOTH, STP_RESTING, STP_TAKING, Order
 from .engine import (
     _SIDES,
-    _STP_CODES,
     BPS,
     MAX_FEE_BPS,
     SYSTEM_PREFIX,
@@ -76,22 +75,31 @@ _Cancelled: Final = E.OrderCancelled
 _TRANSFER: Final = Settlement.TRANSFER.value
 _MINT: Final = Settlement.MINT.value
 _BURN: Final = Settlement.BURN.value
-# PlaceOrder shapes the hot path takes: (side, outcome, order_type, tif, stp) ->
-# (buys its own outcome, is a YES order, is a YES-book bid, stp code, may rest, YES-book side)
-_FAST_SHAPES: Final = {
-    (side, outcome, "limit", tif, stp_name): (
-        own_buy,
-        outcome == _YES,
-        own_buy is (outcome == _YES),
-        stp,
-        tif == "gtc",
-        "buy" if own_buy is (outcome == _YES) else "sell",
-    )
-    for side, own_buy in _SIDES.items()
-    for outcome in (_YES, _NO)
-    for tif in ("gtc", "ioc")
-    for stp_name, stp in _STP_CODES.items()
-}
+
+
+def _fast_shape(side: str, outcome: str, order_type: str, tif: str, stp_name: str) -> tuple[bool, bool, bool, int]:
+    """(buys its own outcome, is a YES order, may rest, stp code) of an order the hot path takes: a
+    limit gtc or ioc order, either side and outcome, any stp. Stp code -1: not one of those, the
+    general path decides it. String comparisons: compiled, cheaper than one five-field key."""
+    ok = order_type == "limit"
+    own_buy = side == "buy"
+    if not own_buy and side != "sell":
+        ok = False
+    is_yes = outcome == _YES
+    if not is_yes and outcome != _NO:
+        ok = False
+    rests = tif == "gtc"
+    if not rests and tif != "ioc":
+        ok = False
+    if stp_name == "cancel_taking":
+        stp = STP_TAKING
+    elif stp_name == "cancel_resting":
+        stp = STP_RESTING
+    elif stp_name == "cancel_both":
+        stp = STP_BOTH
+    else:
+        stp = -1
+    return own_buy, is_yes, rests, stp if ok else -1
 
 
 def yes_asset(market_id: str) -> str:
@@ -447,11 +455,10 @@ class Prediction:
         ts, account, market_id, side, price, size, order_type, tif, stp_name, cid, expiry, reduce_only, outcome = c
         if reduce_only:
             return self._place_general(eng, c, m)
-        # side, outcome, type, tif and stp in one lookup (engine.py checked they are str)
-        shape = _FAST_SHAPES.get((side, outcome, order_type, tif, stp_name))
+        own_buy, is_yes, rests, stp = _fast_shape(side, outcome, order_type, tif, stp_name)
         pm = self.markets.get(market_id)
         acct = eng.accounts.get(account)
-        if shape is None or pm is None or acct is None or acct.system:
+        if stp < 0 or pm is None or acct is None or acct.system:
             return self._place_general(eng, c, m)
         pool = pm.pool
         top = pm.max_price
@@ -464,7 +471,8 @@ class Prediction:
             or (cid and cid in acct.client_ids)
         ):
             return self._place_general(eng, c, m)
-        own_buy, is_yes, is_buy, stp, rests, book_side = shape
+        is_buy = own_buy is is_yes  # a YES-book bid: a YES buy, or a NO sell
+        book_side = "buy" if is_buy else "sell"
         tick = m.tick
         bal = acct.bal
         coll = m.quote  # the pool's collateral, as the ledger's interned key
@@ -555,12 +563,15 @@ class Prediction:
                 oid, account, is_buy, bprice, rem, expiry, market_id, cid, size, hold, taker_w, tif, order_type, pays
             )
             book.insert(o)
-            eng.orders[oid] = o
-            acct.orders[oid] = o
+            live: dict[Any, Order] = eng.orders  # by Order.key
+            live[o.key] = o
+            held_by: dict[Any, Order] = acct.orders
+            held_by[o.key] = o
             if cid:
                 acct.live_client[cid] = oid
             if not is_yes:
-                self.no_orders.add(oid)
+                no_orders: set[Any] = self.no_orders  # by Order.key
+                no_orders.add(o.key)
         else:
             hold = 0
             if rem:
@@ -605,8 +616,8 @@ class Prediction:
         market_id = m.market_id
         rest_bps = m.rest_bps  # == maker_bps: no rebates on prediction markets
         accounts = eng.accounts
-        orders = eng.orders
-        no_orders = self.no_orders
+        orders: dict[Any, Order] = eng.orders  # by Order.key
+        no_orders: set[Any] = self.no_orders
         holders = pm.holders
         yes_a = pm.yes
         no_a = pm.no
@@ -625,7 +636,8 @@ class Prediction:
         for o, code in execs:
             macct = accounts[o.account]
             moid = o.order_id
-            m_yes = moid not in no_orders
+            key = o.key
+            m_yes = key not in no_orders
             m_buy = m_side is m_yes
             if code > 0:
                 b = o.price
@@ -728,12 +740,13 @@ class Prediction:
                 )
                 trade_id += 1
                 if not mq:
-                    del orders[moid]
-                    del macct.orders[moid]
+                    del orders[key]
+                    mine: dict[Any, Order] = macct.orders
+                    del mine[key]
                     if o.client_id:
                         del macct.live_client[o.client_id]
                     if not m_yes:
-                        no_orders.discard(moid)
+                        no_orders.discard(key)
             else:
                 # maker removed unfilled: expired or self-trade prevention (rare: no inlining)
                 eng.seq = seq

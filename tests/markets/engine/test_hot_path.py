@@ -14,7 +14,7 @@ from .native_flow import spot_and_binary_commands
 # Order's fields (a compiled Order has no __slots__ to list them; the interpreted one's must match)
 FIELDS = (
     *("order_id", "account", "is_buy", "price", "qty", "expiry_ts", "prev", "next", "level"),
-    *("market_id", "client_id", "size", "reserved", "fee_w", "tif", "order_type", "hold"),
+    *("market_id", "client_id", "size", "reserved", "fee_w", "tif", "order_type", "hold", "key"),
 )
 
 
@@ -77,7 +77,7 @@ def test_insert_links_each_order_at_the_back_of_its_level_with_totals_and_expiri
 
 
 def _row(o: Order) -> tuple[object, ...]:
-    return tuple(getattr(o, name) for name in FIELDS if name not in ("prev", "next", "level", "hold"))
+    return tuple(getattr(o, name) for name in FIELDS if name not in ("prev", "next", "level", "hold", "key"))
 
 
 def test_restore_lists_each_accounts_orders_in_order_id_order() -> None:
