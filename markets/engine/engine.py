@@ -34,11 +34,6 @@ PROTOCOL_FEE_ACCOUNT: Final = "sys:protocol"
 SHARE_MARK: Final = ":"  # prediction share assets are "<market_id>:YES" / ":NO"; chain assets never contain it
 _DEPLOYER_PREFIX: Final = f"{SYSTEM_PREFIX}deployer:"
 
-_STP_CODES: Final = {
-    "cancel_resting": STP_RESTING,
-    "cancel_taking": STP_TAKING,
-    "cancel_both": STP_BOTH,
-}
 _SIDES: Final = {"buy": True, "sell": False}
 _SHAPES: Final = frozenset(
     [("limit", tif) for tif in ("gtc", "ioc", "fok", "post_only")] + [("market", tif) for tif in ("ioc", "fok")]
@@ -995,18 +990,21 @@ def _order_shape(side: str, order_type: str, tif: str, stp_name: str) -> tuple[b
             ok = False
     elif not (order_type == "market" and (tif == "ioc" or tif == "fok")):
         ok = False
-    if stp_name == "cancel_taking":
-        stp = STP_TAKING
-    elif stp_name == "cancel_resting":
-        stp = STP_RESTING
-    elif stp_name == "cancel_both":
-        stp = STP_BOTH
-    else:
-        stp = -1
-        ok = False
-    if not ok:
+    stp = _stp_of(stp_name)
+    if not ok or stp < 0:
         _bad_shape(side, order_type, tif, stp_name)
     return is_buy, stp
+
+
+def _stp_of(stp_name: str) -> int:
+    """The self-trade prevention code of ``stp_name``; -1 if it names none."""
+    if stp_name == "cancel_taking":
+        return STP_TAKING
+    if stp_name == "cancel_resting":
+        return STP_RESTING
+    if stp_name == "cancel_both":
+        return STP_BOTH
+    return -1
 
 
 def _bad_shape(side: str, order_type: str, tif: str, stp_name: str) -> NoReturn:
@@ -1030,8 +1028,8 @@ def _check_order_kind(order_type: str, tif: str) -> None:
 
 def _stp_code(stp_name: str) -> int:
     """The self-trade prevention code of ``stp_name``; an unknown name is rejected."""
-    stp = _STP_CODES.get(stp_name)
-    if stp is None:
+    stp = _stp_of(stp_name)
+    if stp < 0:
         _reject(
             RejectReason.INVALID_FIELD,
             f"stp must be cancel_resting, cancel_taking or cancel_both, got {stp_name!r}",

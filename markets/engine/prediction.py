@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from . import commands as C
 from . import events as E
-from .book import EXPIRED, STP_BOTH, STP_RESTING, STP_TAKING, Order
+from .book import EXPIRED, Order
 from .engine import (
     _SIDES,
     BPS,
@@ -34,6 +34,7 @@ from .engine import (
     _order_id,
     _reject,
     _stp_code,
+    _stp_of,
     _walk,
     insurance_account,
 )
@@ -91,15 +92,7 @@ def _fast_shape(side: str, outcome: str, order_type: str, tif: str, stp_name: st
     rests = tif == "gtc"
     if not rests and tif != "ioc":
         ok = False
-    if stp_name == "cancel_taking":
-        stp = STP_TAKING
-    elif stp_name == "cancel_resting":
-        stp = STP_RESTING
-    elif stp_name == "cancel_both":
-        stp = STP_BOTH
-    else:
-        stp = -1
-    return own_buy, is_yes, rests, stp if ok else -1
+    return own_buy, is_yes, rests, _stp_of(stp_name) if ok else -1
 
 
 def yes_asset(market_id: str) -> str:

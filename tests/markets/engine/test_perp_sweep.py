@@ -61,12 +61,17 @@ def test_full_sweep_and_per_market_updates_match_the_engine() -> None:
         eng = _random_engine(rng, 5, 200)
         idx = MarginIndex(eng)
         assert idx.sweep(eng, TS) == eng.perp.under_maintenance(eng, TS)
-        for _ in range(5):
-            mid = f"P{rng.randrange(5)}"
-            pm = eng.perp.markets[mid]
-            pm.oracle = max(1, pm.oracle + rng.randint(-60, 60))
-            pm.trades = [pm.oracle]
-            assert idx.update_market(eng, mid, TS) == eng.perp.under_maintenance(eng, TS)
+        _ticks_match(rng, eng, idx, 5)
+
+
+def _ticks_match(rng: random.Random, eng: Engine, idx: MarginIndex, n_markets: int) -> None:
+    """Five marks moved one market at a time: each tick's list equals the naive sweep's."""
+    for _ in range(5):
+        mid = f"P{rng.randrange(n_markets)}"
+        pm = eng.perp.markets[mid]
+        pm.oracle = max(1, pm.oracle + rng.randint(-60, 60))
+        pm.trades = [pm.oracle]
+        assert idx.update_market(eng, mid, TS) == eng.perp.under_maintenance(eng, TS)
 
 
 def test_values_beyond_64_bits_are_exact() -> None:
@@ -80,12 +85,7 @@ def test_values_beyond_64_bits_are_exact() -> None:
         found = idx.sweep(eng, TS)
         assert found == eng.perp.under_maintenance(eng, TS)
         assert found  # some domains are below maintenance: a real comparison
-        for _ in range(5):
-            mid = f"P{rng.randrange(4)}"
-            pm = eng.perp.markets[mid]
-            pm.oracle = max(1, pm.oracle + rng.randint(-60, 60))
-            pm.trades = [pm.oracle]
-            assert idx.update_market(eng, mid, TS) == eng.perp.under_maintenance(eng, TS)
+        _ticks_match(rng, eng, idx, 4)
         fresh = MarginIndex(eng)
         assert fresh.reprice(eng, idx.units(), TS) == idx.liquidatable(eng, TS)
         assert fresh.health() == idx.health()
