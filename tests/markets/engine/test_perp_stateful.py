@@ -293,11 +293,17 @@ class PerpMachine(RuleBasedStateMachine):
                 assert longs == 0 and not book.bids and not book.asks
         check_books(eng)  # and every resting order linked with its level and its account
 
+    @rule()
+    def restart(self) -> None:
+        """The sequencer restarts: the engine restored from its snapshot (through JSON) carries on."""
+        before = self.eng.state_hash()
+        self.eng = Engine.restore(json.loads(json.dumps(self.eng.snapshot())), PARAMS)
+        assert self.eng.state_hash() == before
+
     @invariant()
     def index_kept(self) -> None:
         eng, ts = self.eng, self.ts
-        kept = eng.perp.index
-        assert kept is not None
+        kept = eng.perp.margin_index(eng)  # after a restart, built from the state at first use
         fresh = MarginIndex(eng)
         assert kept.rows() == fresh.rows()
         units = kept.units()

@@ -247,6 +247,13 @@ class PredictionMachine(RuleBasedStateMachine):
         else:
             self.run(C.HaltMarket(self.ts, "G-y", "test"))
 
+    @rule()
+    def restart(self) -> None:
+        """The sequencer restarts: the engine restored from its snapshot (through JSON) carries on."""
+        before = self.eng.state_hash()
+        self.eng = Engine.restore(json.loads(json.dumps(self.eng.snapshot())))
+        assert self.eng.state_hash() == before
+
     @invariant()
     def consistent(self) -> None:
         check_prediction_invariants(self.eng, self.totals)

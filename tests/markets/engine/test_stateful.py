@@ -226,6 +226,13 @@ class EngineMachine(RuleBasedStateMachine):
             evs = self.run(bad)
             assert isinstance(evs[0], E.Rejected)
 
+    @rule()
+    def restart(self) -> None:
+        """The sequencer restarts: the engine restored from its snapshot (through JSON) carries on."""
+        before = self.eng.state_hash()
+        self.eng = Engine.restore(json.loads(json.dumps(self.eng.snapshot())))
+        assert self.eng.state_hash() == before
+
     @invariant()
     def consistent(self) -> None:
         check_invariants(self.eng, self.totals)
