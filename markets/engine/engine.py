@@ -110,9 +110,10 @@ class Market:
         # fee rate bounding the reservation while an order may still take / once it rests
         self.take_bps = max(c.taker_fee_bps, c.maker_fee_bps, 0)
         self.rest_bps = max(c.maker_fee_bps, 0)
-        # the fee accounts' quote entries, which every fill credits (Engine._link_market)
-        self.deployer_quote = Balance()
-        self.protocol_quote = Balance()
+        # the fee accounts' quote entries, which every fill credits: set by Engine._link_market
+        # (left unset until then, so that no fee can be credited to an entry outside the ledger)
+        self.deployer_quote: Balance
+        self.protocol_quote: Balance
 
     def spec(self) -> dict[str, Any]:
         return {
@@ -252,8 +253,7 @@ class Engine:
         """Forget a live order that already left the book; release its reservation."""
         acct = self.accounts[o.account]
         oid = o.order_id
-        if self.markets[o.market_id].kind == _PREDICTION:
-            self.pred.no_orders.discard(oid)
+        self.pred.no_orders.discard(oid)  # a NO order's flag (order ids are unique: others have none)
         res = o.reserved
         if res:
             b = o.hold
@@ -608,10 +608,7 @@ class Engine:
                         moved = code * lot
                         o.reserved -= moved
                         held.reserved -= moved
-                        got = macct.bal.get(quote)
-                        if got is None:
-                            got = macct.bal[quote] = Balance()
-                        got.free += n - mfee
+                        macct.entry(quote).free += n - mfee
                     else:
                         # maker bought base with quote
                         t_quote += n - tfee
@@ -622,10 +619,7 @@ class Engine:
                         held.reserved -= old - new_need
                         # release = old - (n + mfee) - new_need; a rebate (mfee < 0) is paid on top
                         held.free += old - n - mfee - new_need
-                        got = macct.bal.get(base)
-                        if got is None:
-                            got = macct.bal[base] = Balance()
-                        got.free += code * lot
+                        macct.entry(base).free += code * lot
                     net = tfee + mfee
                     fee_total += net
                     dep_total += net * share // BPS
@@ -668,14 +662,11 @@ class Engine:
                 m.deployer_quote.free += dep_total
                 m.protocol_quote.free += fee_total - dep_total
             # taker settlement: what it received; what it paid leaves free below
-            got = bal.get(base if is_buy else quote)
-            if got is None:
-                got = bal[base if is_buy else quote] = Balance()
             if is_buy:
-                got.free += t_base * lot
+                acct.entry(base).free += t_base * lot
                 spent = t_quote
             else:
-                got.free += t_quote
+                acct.entry(quote).free += t_quote
                 spent = t_base * lot
 
         if rem and not stopped and tif in _RESTING_TIFS:

@@ -21,6 +21,7 @@ from . import commands as C
 from . import events as E
 from .book import EXPIRED, STP_RESTING, Order
 from .engine import (
+    _RESTING_TIFS,
     _check_order_terms,
     _check_post_only,
     _order_shape,
@@ -56,7 +57,6 @@ _CROSS: Final = RiskClass.CROSS_ELIGIBLE.value
 CROSS: Final = "cross"
 ISOLATED: Final = "isolated"
 TRADE_AVG_N: Final = 5  # the mark's last-trade average is over this many trades
-_RESTING_TIFS: Final = frozenset(("gtc", "post_only"))
 
 
 class PerpMarket:

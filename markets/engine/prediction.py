@@ -22,11 +22,16 @@ from . import commands as C
 from . import events as E
 from .book import EXPIRED, Order
 from .engine import (
+    _C_EXPIRED,
+    _C_IOC,
+    _C_SELF_TRADE,
+    _RESTING_TIFS,
     _SIDES,
     BPS,
     MAX_FEE_BPS,
     SYSTEM_PREFIX,
     Market,
+    _Cancelled,
     _check_order_kind,
     _check_order_terms,
     _check_post_only,
@@ -58,10 +63,6 @@ MIN_DISPUTE_WINDOW_MS: Final = 2 * 60 * 60 * 1000  # protocol floor: two hours
 MIN_DISPUTE_BOND_UNITS: Final = 10  # protocol floor: the bond is at least 10 share units of collateral
 OTHER: Final = "other"
 _RULES: Final = ("none", "other")
-_RESTING_TIFS: Final = frozenset(("gtc", "post_only"))
-_C_EXPIRED: Final = CancelReason.EXPIRED.value
-_C_SELF_TRADE: Final = CancelReason.SELF_TRADE.value
-_C_IOC: Final = CancelReason.IOC.value
 _YES: Final = Outcome.YES.value
 _NO: Final = Outcome.NO.value
 _INVALID: Final = Outcome.INVALID.value
@@ -72,7 +73,6 @@ _S_FINAL: Final = ResolutionStatus.FINAL.value
 _ACTIVE: Final = MarketStatus.ACTIVE.value
 _PredAccepted: Final = E.PredictionOrderAccepted
 _PredTrade: Final = E.PredictionTrade
-_Cancelled: Final = E.OrderCancelled
 _TRANSFER: Final = Settlement.TRANSFER.value
 _MINT: Final = Settlement.MINT.value
 _BURN: Final = Settlement.BURN.value
@@ -527,18 +527,10 @@ class Prediction:
             )
             # taker settlement: what it received; what it paid leaves `pays` below
             if own_buy:
-                shares = pm.yes if is_yes else pm.no
-                got = bal.get(shares)
-                if got is None:  # its first shares of this market
-                    got = bal[shares] = Balance()
-                    pm.holders.add(acct.account_id)
-                got.free += moved
+                _share_entry(acct, pm.yes if is_yes else pm.no, pm.holders).free += moved
                 spent = t_coll
             else:
-                got = bal.get(coll)
-                if got is None:
-                    got = bal[coll] = Balance()
-                got.free += t_coll
+                acct.entry(coll).free += t_coll
                 spent = moved
         else:
             # most orders do not reach the other side: nothing filled, nothing spent
@@ -652,7 +644,6 @@ class Prediction:
                 mq = o.qty
                 held = o.hold  # the maker's entry of what it reserved
                 assert held is not None, "a resting prediction order holds collateral or shares"
-                mbal = macct.bal
                 if m_buy:
                     # the maker pays its price and fee out of its reservation (collateral) and
                     # gets shares; what the reservation held beyond that (often nothing) goes
@@ -671,12 +662,7 @@ class Prediction:
                         back = old - nm - mfee
                     if back:
                         held.free += back
-                    ma = yes_a if m_yes else no_a
-                    got = mbal.get(ma)
-                    if got is None:  # its first shares of this market
-                        got = mbal[ma] = Balance()
-                        holders.add(macct.account_id)
-                    got.free += code
+                    _share_entry(macct, yes_a if m_yes else no_a, holders).free += code
                     if own_buy:
                         t_coll += nt + tfee
                         settlement = _MINT
@@ -688,10 +674,7 @@ class Prediction:
                     # the maker delivers reserved shares and gets its price net of fee
                     o.reserved -= code
                     held.reserved -= code
-                    got = mbal.get(coll)
-                    if got is None:
-                        got = mbal[coll] = Balance()
-                    got.free += nm - mfee
+                    macct.entry(coll).free += nm - mfee
                     if own_buy:
                         t_coll += nt + tfee
                         settlement = _TRANSFER
@@ -873,19 +856,11 @@ class Prediction:
             if own_buy:
                 pays.reserved -= t_coll  # pays is the collateral entry
                 need -= t_coll
-                shares = pm.yes if is_yes else pm.no
-                got = bal.get(shares)
-                if got is None:  # its first shares of this market
-                    got = bal[shares] = Balance()
-                    pm.holders.add(acct.account_id)
-                got.free += moved
+                _share_entry(acct, pm.yes if is_yes else pm.no, pm.holders).free += moved
             else:
                 pays.reserved -= moved  # pays is the shares' entry
                 need -= moved
-                got = bal.get(coll)
-                if got is None:
-                    got = bal[coll] = Balance()
-                got.free += t_coll
+                acct.entry(coll).free += t_coll
 
         if rem and not stopped and tif in _RESTING_TIFS:
             if own_buy:
@@ -1246,6 +1221,16 @@ class Prediction:
         pool.final = outcome
         eng.seq += 1
         out.append(E.ResolutionFinal(eng.seq, pool.pool_id, outcome, locked, paid, dust, ins))
+
+
+def _share_entry(acct: Account, asset: str, holders: set[str]) -> Balance:
+    """``acct``'s entry of the share ``asset``; its first is made, and the account indexed among
+    the market's ``holders`` (the payout walks them)."""
+    b = acct.bal.get(asset)
+    if b is None:
+        b = acct.bal[asset] = Balance()
+        holders.add(acct.account_id)
+    return b
 
 
 def _credit(acct: Account, asset: str, amount: int) -> None:
